@@ -1,0 +1,17 @@
+// One Jest run over every package and app. Sources are tested directly (no build needed):
+// `@milagro/<pkg>` maps to `packages/<pkg>/src/index.ts`.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  testMatch: ['<rootDir>/{packages,apps,tools}/**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/'],
+  moduleNameMapper: {
+    '^@milagro/([a-z0-9-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],
+  testTimeout: 60_000,
+};

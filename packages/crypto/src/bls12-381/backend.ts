@@ -1,0 +1,48 @@
+/**
+ * The BLS12-381 group backend: everything a protocol's hot path needs (decode with full
+ * validation, hash to G1/G2, add, multiply, pairing-product check), behind one interface so the
+ * same protocol code runs on pure-JS `@noble/curves` (default, audited, runs in browsers) or on
+ * `mcl-wasm` (server throughput). Points are opaque to callers: a backend's points are only ever
+ * passed back to the same backend. Both backends must agree bit for bit on every encoding.
+ */
+export interface Bls12381Backend<G1 = unknown, G2 = unknown, PreparedG2 = unknown> {
+  /** `'noble'` or `'mcl'`. */
+  readonly name: string;
+  readonly g1: GroupOps<G1>;
+  readonly g2: GroupOps<G2>;
+  /** Precompute a G2 point's Miller-loop lines for repeated pairings against it. */
+  prepareG2(point: G2): PreparedG2;
+  /**
+   * True iff the product of e(P_i, Q_i) over all pairs is the identity in GT.
+   * Every P_i and Q_i must already be validated (they are, when they came from `decode`/`hash`).
+   */
+  pairingProductIsOne(pairs: ReadonlyArray<readonly [G1, PreparedG2]>): boolean;
+  /** The product of e(P_i, Q_i) as the canonical 576-byte GT encoding (for KDF input and tests). */
+  pairingProduct(pairs: ReadonlyArray<readonly [G1, PreparedG2]>): Uint8Array;
+}
+
+/** Operations on one prime-order group (G1 or G2) of BLS12-381. */
+export interface GroupOps<P> {
+  /** Generator. */
+  readonly base: P;
+  /** Point at infinity. */
+  readonly zero: P;
+  /** Length of the compressed encoding (48 for G1, 96 for G2). */
+  readonly compressedLength: number;
+  /**
+   * Decode a compressed (ZCash/IETF) or uncompressed encoding and validate it completely:
+   * length, flags, canonical coordinates, on-curve, prime-order subgroup, and not infinity
+   * unless `allowInfinity`. Throws `CryptoError` with a precise code otherwise.
+   */
+  decode(bytes: Uint8Array, options?: { allowInfinity?: boolean }): P;
+  /** Compressed encoding by default (ZCash/IETF format). */
+  encode(point: P, options?: { compressed?: boolean }): Uint8Array;
+  /** RFC 9380 hash_to_curve (random oracle, `_RO_` suites) with the caller's domain separation tag. */
+  hash(message: Uint8Array, dst: string | Uint8Array): P;
+  add(a: P, b: P): P;
+  negate(a: P): P;
+  /** Scalar multiplication; `scalar` is reduced mod r and may be 0. Constant-time where the backend allows. */
+  multiply(point: P, scalar: bigint): P;
+  equals(a: P, b: P): boolean;
+  isZero(a: P): boolean;
+}
