@@ -1,0 +1,34 @@
+/**
+ * The contract between a benchmark file and the runner (`npm run bench`).
+ *
+ * A benchmark file is `packages/<pkg>/bench/<suite>.bench.ts` (or under `apps/`). It imports the
+ * packages by name (`@milagro/crypto`, resolved to their built `dist/`), uses only erasable
+ * TypeScript syntax (Node runs it with type stripping), and default-exports a {@link BenchSuite}:
+ * `import type { BenchSuite } from '../../../tools/bench/suite.js'` (a type-only import, erased at
+ * run time) and `export default { suite: 'crypto', cases: [...] } satisfies BenchSuite`.
+ */
+export interface BenchCase {
+  /** Stable name; results are compared across runs by `suite` + `name`. */
+  name: string;
+  /** One operation. May be async. */
+  fn: () => unknown;
+  /** Name of a case in the same suite this one is compared with (`ratio = median / baseline median`). */
+  baseline?: string;
+  /**
+   * Bytes processed by one operation. When set, the case is reported as throughput in GiB/s
+   * (median = bytes / median latency), so `ratio` ≥ 1 means faster than the baseline.
+   */
+  bytes?: number;
+  /** Per-operation count for batch cases: the median is divided by it (cost per item). */
+  perItem?: number;
+  /** Minimum samples and minimum time (ms) to spend; defaults suit millisecond-scale operations. */
+  iterations?: number;
+  time?: number;
+}
+
+export interface BenchSuite {
+  suite: string;
+  /** Prepared once before any case runs (keys, inputs, backends). */
+  setup?: () => Promise<void> | void;
+  cases: BenchCase[];
+}
