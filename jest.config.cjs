@@ -13,5 +13,7 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],
-  testTimeout: 60_000,
+  testTimeout: 120_000,
+  // CI machines have 2 cores; Jest's default (cores - 1) would run one file at a time.
+  maxWorkers: 2,
 };

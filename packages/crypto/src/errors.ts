@@ -31,6 +31,8 @@ export type CryptoErrorCode =
   | 'NOT_ENOUGH_SHARES'
   /** A DKG participant misbehaved or the protocol cannot complete. */
   | 'DKG_FAILED'
+  /** A DKG message does not fit this session, its claimed sender or the current round; it was not applied. */
+  | 'DKG_MESSAGE_REJECTED'
   /** An optional backend (e.g. mcl-wasm) could not be loaded. */
   | 'BACKEND_UNAVAILABLE';
 

@@ -10,14 +10,24 @@ export interface Bls12381Backend<G1 = unknown, G2 = unknown, PreparedG2 = unknow
   readonly name: string;
   readonly g1: GroupOps<G1>;
   readonly g2: GroupOps<G2>;
-  /** Precompute a G2 point's Miller-loop lines for repeated pairings against it. */
+  /**
+   * Precompute a G2 point's Miller-loop lines for repeated pairings against it (e.g. a server
+   * key). Prepared points are plain JS data: keep them as long as needed, no disposal required.
+   */
   prepareG2(point: G2): PreparedG2;
   /**
    * True iff the product of e(P_i, Q_i) over all pairs is the identity in GT.
    * Every P_i and Q_i must already be validated (they are, when they came from `decode`/`hash`).
+   * Terms with a point at infinity contribute 1, as in the algebra; the empty product is 1.
+   * Callers that must refuse infinity do so when decoding (the default).
    */
   pairingProductIsOne(pairs: ReadonlyArray<readonly [G1, PreparedG2]>): boolean;
-  /** The product of e(P_i, Q_i) as the canonical 576-byte GT encoding (for KDF input and tests). */
+  /**
+   * The product of e(P_i, Q_i) as the canonical 576-byte GT encoding (for KDF input and tests):
+   * noble's `Fp12.toBytes`, i.e. the twelve Fp coefficients big-endian, 48 bytes each, in tower
+   * order c0.c0.c0, c0.c0.c1, c0.c1.c0, …, c1.c2.c1 (Fp2 real part first). Same conventions as
+   * {@link pairingProductIsOne}.
+   */
   pairingProduct(pairs: ReadonlyArray<readonly [G1, PreparedG2]>): Uint8Array;
 }
 
