@@ -11,6 +11,7 @@ function loadWithoutNodeCrypto(): Compare {
   try {
     let fn: Compare | undefined;
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module instance needs require inside isolateModules
       fn = (require('../src/constant-time.js') as { constantTimeEqual: Compare }).constantTimeEqual;
     });
     return fn as Compare;

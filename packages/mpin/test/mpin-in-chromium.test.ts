@@ -4,7 +4,7 @@
  * (client-secret shares, their combination, token extraction) and a login proof in the page, and
  * Node verifies the proof with the server secret.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
