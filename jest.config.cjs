@@ -10,6 +10,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/'],
   moduleNameMapper: {
     '^@milagro/([a-z0-9-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    // Subpath exports (`@milagro/keystore/pkcs11`, `@milagro/mpin/server-only`) map to src/<subpath>.
+    '^@milagro/([a-z0-9-]+)/([a-z0-9-]+)$': '<rootDir>/packages/$1/src/$2',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],

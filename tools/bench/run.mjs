@@ -54,6 +54,7 @@ for (const file of files) {
       ratio: null,
     });
   }
+  await suite.teardown?.();
   for (const row of results) {
     if (row.baseline === null) continue;
     const base = results.find((b) => b.case === row.baseline);

@@ -30,5 +30,7 @@ export interface BenchSuite {
   suite: string;
   /** Prepared once before any case runs (keys, inputs, backends). */
   setup?: () => Promise<void> | void;
+  /** Run once after the last case (close stores, remove temporary files). */
+  teardown?: () => Promise<void> | void;
   cases: BenchCase[];
 }
