@@ -1,6 +1,7 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import type { WeierstrassPoint, WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
-import type { Fp2 } from '@noble/curves/abstract/tower.js';
+import type { Fp2 as Fp2Element } from '@noble/curves/abstract/tower.js';
+import type { BlsPairing } from '@noble/curves/abstract/bls.js';
 import { CryptoError } from '../errors.js';
 import type { Bls12381Backend, GroupOps } from './backend.js';
 import { FP_LENGTH, parsePointEncoding, readFp } from './point-encoding.js';
@@ -9,12 +10,12 @@ import { dstBytes } from './dst.js';
 /** A G1 point of the noble backend. */
 export type NobleG1 = WeierstrassPoint<bigint>;
 /** A G2 point of the noble backend. */
-export type NobleG2 = WeierstrassPoint<Fp2>;
+export type NobleG2 = WeierstrassPoint<Fp2Element>;
 /** A G2 point with its Miller-loop line coefficients computed once (see `prepareG2`). */
 export interface NoblePreparedG2 {
   readonly point: NobleG2;
-  /** noble's `calcPairingPrecomputes` output; undefined for the point at infinity. */
-  readonly lines: ReturnType<typeof bls12_381.utils.calcPairingPrecomputes> | undefined;
+  /** Line coefficients from noble's calcPairingPrecomputes; undefined for the point at infinity. */
+  readonly lines: ReturnType<BlsPairing['calcPairingPrecomputes']> | undefined;
 }
 
 const { Fp, Fp2, Fp12, Fr } = bls12_381.fields;
@@ -55,7 +56,7 @@ const g1Coordinates: CoordinateField<bigint> = {
   neg: (a) => Fp.neg(a),
 };
 
-const g2Coordinates: CoordinateField<Fp2> = {
+const g2Coordinates: CoordinateField<Fp2Element> = {
   degree: 2,
   // Fp2 is encoded as c1 ‖ c0 (imaginary part first).
   read: (bytes, offset) => Fp2.create({ c0: readFp(bytes, offset + FP_LENGTH), c1: readFp(bytes, offset) }),
