@@ -9,21 +9,21 @@
  * (2·√(2·10^d) multiplications; about 200 for 4 digits, 20 000 for 8).
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import type { Fp12 } from '@noble/curves/abstract/tower.js';
+import type { Fp12 as Fp12Element } from '@noble/curves/abstract/tower.js';
 import { decodeLoginProof, type LoginProof, type ServerKey } from './server.js';
 
 const Fp12 = bls12_381.fields.Fp12;
 
 /** Table key: one coefficient is enough to find candidates; a hit is confirmed with full equality. */
-const keyOf = (x: Fp12): bigint => x.c0.c0.c0;
+const keyOf = (x: Fp12Element): bigint => x.c0.c0.c0;
 
 /**
  * Solve E·F^δ = 1 for δ in (−bound, bound) by baby-step/giant-step; undefined when there is none.
  */
-export function solvePinError(e: Fp12, f: Fp12, bound: number): number | undefined {
+export function solvePinError(e: Fp12Element, f: Fp12Element, bound: number): number | undefined {
   const span = 2 * bound - 1; // δ + bound − 1 ∈ [0, span)
   const m = Math.ceil(Math.sqrt(span));
-  const baby = new Map<bigint, { j: number; value: Fp12 }[]>();
+  const baby = new Map<bigint, { j: number; value: Fp12Element }[]>();
   let acc = Fp12.ONE;
   for (let j = 0; j < m; j++) {
     const list = baby.get(keyOf(acc)) ?? [];
