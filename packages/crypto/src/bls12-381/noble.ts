@@ -144,7 +144,7 @@ function pairingProductGt(pairs: ReadonlyArray<readonly [NobleG1, NoblePreparedG
 export const nobleBackend: Bls12381Backend<NobleG1, NobleG2, NoblePreparedG2> = {
   name: 'noble',
   g1: groupOps<bigint, NobleG1>(bls12_381.G1.Point, g1Coordinates, bls12_381.G1),
-  g2: groupOps<Fp2, NobleG2>(bls12_381.G2.Point, g2Coordinates, bls12_381.G2),
+  g2: groupOps<Fp2Element, NobleG2>(bls12_381.G2.Point, g2Coordinates, bls12_381.G2),
   prepareG2: (point) => ({
     point,
     lines: point.is0() ? undefined : bls12_381.utils.calcPairingPrecomputes(point),
