@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Runs every `*.bench.ts` under packages/*/bench and apps/*/bench (or those whose suite is named
 // on the command line), prints a table per suite, and writes bench-results/<suite>.json:
-// [{ suite, case, unit, median, samples, baseline, ratio }].
+// [{ suite, case, unit, median, samples, baseline, ratio, ratioRange }]. `median` pools every
+// sample of the case; `ratio` = median / baseline median; `ratioRange` is the lowest and highest
+// ratio of the individual rounds (cases run interleaved in BENCH_ROUNDS rounds, default 5), which
+// shows how much the machine's noise moved the comparison.
 // Packages are imported from their built dist/, so run `npm run build` first (`npm run bench` does).
 import { readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +24,13 @@ const files = ['packages', 'apps'].flatMap((area) =>
 );
 
 const outDir = join(root, 'bench-results');
+/** Rounds per suite (BENCH_ROUNDS); each case's sample budget is spread over them. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 mkdirSync(outDir, { recursive: true });
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.versions.node}`;
 console.log(`Milagro benchmarks on ${machine}\n`);
@@ -30,36 +40,59 @@ for (const file of files) {
   const { default: suite } = await import(pathToFileURL(file).href);
   if (wanted.size > 0 && !wanted.has(suite.suite)) continue;
   await suite.setup?.();
-  const results = [];
-  for (const c of suite.cases) {
-    const bench = new Bench({ iterations: c.iterations ?? 20, time: c.time ?? 1000, warmupIterations: 3 });
-    bench.add(c.name, c.fn);
-    const [task] = await bench.run();
-    const r = task.result;
-    if (r.state !== 'completed') {
-      failures++;
-      console.error(`${suite.suite}/${c.name}: ${r.state}${r.error ? `: ${r.error.stack ?? r.error}` : ''}`);
-      continue;
+  // Interleaved rounds: every case runs a short stretch in each round, so a case and its baseline
+  // are measured minutes apart at most, never one before and one after a burst of CPU steal.
+  const samples = new Map(suite.cases.map((c) => [c.name, []]));
+  const roundMedians = new Map(suite.cases.map((c) => [c.name, []]));
+  const failed = new Set();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of suite.cases) {
+      if (failed.has(c.name)) continue;
+      const bench = new Bench({
+        iterations: Math.ceil((c.iterations ?? 20) / ROUNDS),
+        time: (c.time ?? 1000) / ROUNDS,
+        warmupIterations: round === 0 ? 3 : 1,
+        retainSamples: true,
+      });
+      bench.add(c.name, c.fn);
+      const [task] = await bench.run();
+      const r = task.result;
+      if (r.state !== 'completed') {
+        failures++;
+        failed.add(c.name);
+        console.error(`${suite.suite}/${c.name}: ${r.state}${r.error ? `: ${r.error.stack ?? r.error}` : ''}`);
+        continue;
+      }
+      const perItem = c.perItem ?? 1;
+      samples.get(c.name).push(...r.latency.samples.map((ms) => ms / perItem));
+      roundMedians.get(c.name).push(r.latency.p50 / perItem);
     }
-    const perItem = c.perItem ?? 1;
-    const medianMs = r.latency.p50 / perItem;
-    const throughput = c.bytes !== undefined;
-    results.push({
-      suite: suite.suite,
-      case: c.name,
-      unit: throughput ? 'GiB/s' : 'ms',
-      median: throughput ? c.bytes / 2 ** 30 / (medianMs / 1000) : medianMs,
-      samples: r.latency.samplesCount,
-      baseline: c.baseline ?? null,
-      ratio: null,
-    });
   }
   await suite.teardown?.();
+  /** Latency (ms per item) to the reported unit. */
+  const report = (c, ms) => (c.bytes !== undefined ? c.bytes / 2 ** 30 / (ms / 1000) : ms);
+  const results = suite.cases
+    .filter((c) => !failed.has(c.name))
+    .map((c) => ({
+      suite: suite.suite,
+      case: c.name,
+      unit: c.bytes !== undefined ? 'GiB/s' : 'ms',
+      median: report(c, median(samples.get(c.name))),
+      samples: samples.get(c.name).length,
+      baseline: c.baseline ?? null,
+      ratio: null,
+      /** Lowest and highest per-round ratio: how far the machine's noise moved it. */
+      ratioRange: null,
+    }));
   for (const row of results) {
     if (row.baseline === null) continue;
     const base = results.find((b) => b.case === row.baseline);
     if (!base) throw new Error(`${row.suite}/${row.case}: baseline "${row.baseline}" is not a case of this suite`);
     row.ratio = row.median / base.median;
+    const c = suite.cases.find((x) => x.name === row.case);
+    const b = suite.cases.find((x) => x.name === row.baseline);
+    const perRound = roundMedians.get(row.case).map((ms, i) => report(c, ms) / report(b, roundMedians.get(row.baseline)[i]));
+    row.ratioRange = [Math.min(...perRound), Math.max(...perRound)];
   }
   writeFileSync(join(outDir, `${suite.suite}.json`), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`suite ${suite.suite} (${file.slice(root.length + 1)})`);
@@ -70,6 +103,7 @@ for (const file of files) {
       samples: r.samples,
       baseline: r.baseline ?? '',
       ratio: r.ratio === null ? '' : r.ratio.toFixed(2),
+      'ratio per round': r.ratioRange === null ? '' : `${r.ratioRange[0].toFixed(2)}–${r.ratioRange[1].toFixed(2)}`,
     })),
   );
 }

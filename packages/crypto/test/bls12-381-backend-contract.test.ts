@@ -96,6 +96,31 @@ describe.each(backends)('BLS12-381 backend contract: %s', (_name, load) => {
     }
   });
 
+  test('public-scalar multiplication and multi-scalar sums agree with multiply', () => {
+    for (const [, group] of groups()) {
+      fc.assert(
+        fc.property(fc.array(scalar, { minLength: 1, maxLength: 5 }), (ks) => {
+          const points = ks.map((k, i) => group.multiply(group.base, k + BigInt(i)));
+          let expected = group.zero;
+          ks.forEach((k, i) => {
+            const term = group.multiply(points[i], k);
+            expect(group.equals(group.multiplyPublic(points[i], k), term)).toBe(true);
+            expected = group.add(expected, term);
+          });
+          expect(group.equals(group.multiplySum(points, ks), expected)).toBe(true);
+        }),
+        { numRuns: 3 },
+      );
+      expect(group.isZero(group.multiplyPublic(group.base, 0n))).toBe(true);
+      expect(group.isZero(group.multiplyPublic(group.base, r))).toBe(true);
+      expect(group.equals(group.multiplyPublic(group.base, -1n), group.negate(group.base))).toBe(true);
+      expect(group.isZero(group.multiplySum([], []))).toBe(true);
+      // Zero scalars and the identity among the terms are allowed.
+      expect(group.equals(group.multiplySum([group.base, group.zero, group.base], [0n, 7n, 2n]), group.multiply(group.base, 2n))).toBe(true);
+      expectCryptoError(() => group.multiplySum([group.base], []), 'INVALID_ARGUMENT');
+    }
+  });
+
   test('hash: deterministic, domain-separated, refuses an empty tag', () => {
     for (const [, group] of groups()) {
       const msg = new TextEncoder().encode('milagro');

@@ -10,7 +10,7 @@
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import type { Fp12 as Fp12Element } from '@noble/curves/abstract/tower.js';
-import { decodeLoginProof, type LoginProof, type ServerKey } from './server.js';
+import { checkedPoint, decodeLoginProof, type LoginProof, type ServerKey } from './server.js';
 
 const Fp12 = bls12_381.fields.Fp12;
 
@@ -57,12 +57,12 @@ export function pinErrorDistance<G1, G2, P>(key: ServerKey<G1, G2, P>, proof: Lo
   const { backend } = suite;
   const decoded = decodeLoginProof(suite, proof);
   if (!decoded.ok || decoded.proof.u === undefined) return undefined;
-  const { v, r, a, y, u } = decoded.proof;
+  const { v, a, y, u } = decoded.proof;
   const e = Fp12.fromBytes(backend.pairingProduct([
     [v, key.preparedBase],
-    [r, key.preparedSecret],
+    [checkedPoint(suite, decoded.proof), key.preparedSecret],
   ]));
   if (Fp12.eql(e, Fp12.ONE)) return 0;
-  const f = Fp12.fromBytes(backend.pairingProduct([[backend.g1.add(backend.g1.multiply(a, y), u), key.preparedBase]]));
+  const f = Fp12.fromBytes(backend.pairingProduct([[backend.g1.add(backend.g1.multiplyPublic(a, y), u), key.preparedBase]]));
   return solvePinError(e, f, 10 ** suite.pinDigits);
 }

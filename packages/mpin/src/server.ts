@@ -81,11 +81,14 @@ export type LoginVerdict =
   /** Well-formed but wrong: wrong factors (PIN), wrong or expired permit, or not issued by this realm. */
   | { readonly ok: false; readonly reason: 'rejected' };
 
-/** @internal A decoded proof: the two G1 points of the pairing check and what key agreement needs. */
+/**
+ * @internal A decoded proof: V, and the parts of the second pairing input y·P + xP (see
+ * {@link checkedPoint}), kept apart so that batch verification can fold them into one
+ * multi-scalar multiplication; plus what key agreement and the PIN-error search need.
+ */
 export interface DecodedProof<G1> {
   readonly v: G1;
-  /** y·P + U (P and U with the permit when there is a day). */
-  readonly r: G1;
+  /** H(ID), plus the permit point when there is a day. */
   readonly p: G1;
   readonly a: G1;
   readonly y: bigint;
@@ -130,8 +133,16 @@ export function decodeLoginProof<G1>(suite: MpinSuite<G1>, proof: LoginProof): D
     p = g1.add(a, suite.hashTimePermit(proof.day as number, proof.identity));
     xp = ut;
   }
-  const r = g1.add(g1.multiply(p, y), xp as G1);
-  return { ok: true, proof: { v, r, p, a, y, xp: xp as G1, u } };
+  return { ok: true, proof: { v, p, a, y, xp: xp as G1, u } };
+}
+
+/**
+ * @internal y·P + xP, the G1 input paired with s·Q. y is the public challenge, so the
+ * variable-time multiplication leaks nothing.
+ */
+export function checkedPoint<G1>(suite: MpinSuite<G1>, proof: DecodedProof<G1>): G1 {
+  const { g1 } = suite.backend;
+  return g1.add(g1.multiplyPublic(proof.p, proof.y), proof.xp);
 }
 
 /**
@@ -148,7 +159,7 @@ export function verifyLogin<G1, G2, P>(key: ServerKey<G1, G2, P>, proof: LoginPr
 function proofHolds<G1, G2, P>(key: ServerKey<G1, G2, P>, proof: DecodedProof<G1>): boolean {
   return key.suite.backend.pairingProductIsOne([
     [proof.v, key.preparedBase],
-    [proof.r, key.preparedSecret],
+    [checkedPoint(key.suite, proof), key.preparedSecret],
   ]);
 }
 

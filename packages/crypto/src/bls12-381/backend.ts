@@ -53,6 +53,17 @@ export interface GroupOps<P> {
   negate(a: P): P;
   /** Scalar multiplication; `scalar` is reduced mod r and may be 0. Constant-time where the backend allows. */
   multiply(point: P, scalar: bigint): P;
+  /**
+   * Scalar multiplication whose timing may depend on `scalar`: only for scalars that are public
+   * (a verifier's challenge, a public batching exponent). `scalar` is reduced mod r and may be 0.
+   */
+  multiplyPublic(point: P, scalar: bigint): P;
+  /**
+   * Σ scalars[i]·points[i] by multi-scalar multiplication (variable time, public scalars only):
+   * much cheaper than n separate multiplications. Empty input gives the identity.
+   * @throws CryptoError `INVALID_ARGUMENT` when the two arrays differ in length.
+   */
+  multiplySum(points: readonly P[], scalars: readonly bigint[]): P;
   equals(a: P, b: P): boolean;
   isZero(a: P): boolean;
 }

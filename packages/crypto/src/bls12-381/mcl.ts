@@ -219,6 +219,12 @@ function buildBackend(mcl: McLib, mod: McModule): Bls12381Backend<MclG1, MclG2, 
         mod.callOp2(n.mulCT, words(result), words(point), words(k));
         return result;
       },
+      multiplyPublic: (point, scalar) => mcl.mul(point as MclG1, frOf(scalar)) as unknown as P,
+      multiplySum(points, scalars) {
+        if (points.length !== scalars.length) throw new CryptoError('INVALID_ARGUMENT', 'multiplySum needs one scalar per point');
+        if (points.length === 0) return new n.Point();
+        return mcl.mulVec(points as P[], scalars.map(frOf)) as P;
+      },
       equals: (a, b) => (a as MclG1).isEqual(b as MclG1),
       isZero: (a) => a.isZero(),
     };

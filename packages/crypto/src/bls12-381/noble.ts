@@ -2,6 +2,7 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import type { WeierstrassPoint, WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
 import type { Fp2 as Fp2Element } from '@noble/curves/abstract/tower.js';
 import type { BlsPairing } from '@noble/curves/abstract/bls.js';
+import { pippenger } from '@noble/curves/abstract/curve.js';
 import { CryptoError } from '../errors.js';
 import type { Bls12381Backend, GroupOps } from './backend.js';
 import { FP_LENGTH, parsePointEncoding, readFp } from './point-encoding.js';
@@ -116,6 +117,12 @@ function groupOps<T, P extends WeierstrassPoint<T>>(
       const k = Fr.create(scalar);
       // noble's `multiply` is the constant-time ladder; it refuses 0, which is simply infinity.
       return (k === 0n ? Point.ZERO : point.multiply(k)) as P;
+    },
+    multiplyPublic: (point, scalar) => point.multiplyUnsafe(Fr.create(scalar)) as P,
+    multiplySum(points, scalars) {
+      if (points.length !== scalars.length) throw new CryptoError('INVALID_ARGUMENT', 'multiplySum needs one scalar per point');
+      if (points.length === 0) return Point.ZERO as P;
+      return pippenger(Point, [...points] as WeierstrassPoint<T>[], scalars.map((k) => Fr.create(k))) as P;
     },
     equals: (a, b) => a.equals(b),
     isZero: (a) => a.is0(),
