@@ -7,7 +7,7 @@
 // shows how much the machine's noise moved the comparison.
 // Packages are imported from their built dist/, so run `npm run build` first (`npm run bench` does).
 import { readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
@@ -37,8 +37,21 @@ console.log(`Milagro benchmarks on ${machine}\n`);
 
 let failures = 0;
 for (const file of files) {
-  const { default: suite } = await import(pathToFileURL(file).href);
-  if (wanted.size > 0 && !wanted.has(suite.suite)) continue;
+  // A file is named after its suite (`<suite>.bench.ts`), so unwanted suites are never imported.
+  if (wanted.size > 0 && !wanted.has(basename(file, '.bench.ts'))) continue;
+  let suite;
+  try {
+    ({ default: suite } = await import(pathToFileURL(file).href));
+  } catch (err) {
+    failures++;
+    console.error(`${file.slice(root.length + 1)}: cannot load (was \`npm run build\` run?): ${err.message}`);
+    continue;
+  }
+  if (suite.suite !== basename(file, '.bench.ts')) {
+    failures++;
+    console.error(`${file.slice(root.length + 1)}: suite "${suite.suite}" must be named after its file`);
+    continue;
+  }
   await suite.setup?.();
   // Interleaved rounds: every case runs a short stretch in each round, so a case and its baseline
   // are measured minutes apart at most, never one before and one after a burst of CPU steal.
@@ -49,7 +62,7 @@ for (const file of files) {
     for (const c of suite.cases) {
       if (failed.has(c.name)) continue;
       const bench = new Bench({
-        iterations: Math.ceil((c.iterations ?? 20) / ROUNDS),
+        iterations: Math.max(5, Math.ceil((c.iterations ?? 20) / ROUNDS)),
         time: (c.time ?? 1000) / ROUNDS,
         warmupIterations: round === 0 ? 3 : 1,
         retainSamples: true,

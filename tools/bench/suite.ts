@@ -1,7 +1,8 @@
 /**
  * The contract between a benchmark file and the runner (`npm run bench`).
  *
- * A benchmark file is `packages/<pkg>/bench/<suite>.bench.ts` (or under `apps/`). It imports the
+ * A benchmark file is `packages/<pkg>/bench/<suite>.bench.ts` (or under `apps/`); its `suite`
+ * must equal the file's name, so `npm run bench -- <suite>` loads only that file. It imports the
  * packages by name (`@milagro/crypto`, resolved to their built `dist/`), uses only erasable
  * TypeScript syntax (Node runs it with type stripping), and default-exports a {@link BenchSuite}:
  * `import type { BenchSuite } from '../../../tools/bench/suite.js'` (a type-only import, erased at
