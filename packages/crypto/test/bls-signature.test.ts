@@ -6,7 +6,7 @@ import { createMclBackend } from '../src/bls12-381/mcl.js';
 import { nobleBackend } from '../src/bls12-381/noble.js';
 import { decodeScalar, encodeScalar } from '../src/bls12-381/scalar.js';
 import { evaluatePolynomial, randomPolynomial } from '../src/sharing/polynomial.js';
-import { expectCryptoError } from './bls12-381-test-points.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 import eth from './vectors/bls-signature-eth-consensus.json';
 import eip2333 from './vectors/bls-keygen-eip2333.json';
 

@@ -5,7 +5,8 @@ import type { Bls12381Backend, GroupOps } from '../src/bls12-381/backend.js';
 import { createMclBackend } from '../src/bls12-381/mcl.js';
 import { nobleBackend } from '../src/bls12-381/noble.js';
 import { isCryptoError } from '../src/errors.js';
-import { expectCryptoError, notInSubgroupEncoding, offCurveEncoding } from './bls12-381-test-points.js';
+import { notInSubgroupEncoding, offCurveEncoding } from './bls12-381-test-points.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 /**
  * The one contract every BLS12-381 backend must meet. Runs unchanged over noble and mcl-wasm.

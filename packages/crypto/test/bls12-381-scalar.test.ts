@@ -4,7 +4,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { SCALAR_LENGTH, SCALAR_ORDER, decodeScalar, encodeScalar, hashToScalar, randomScalar } from '../src/bls12-381/scalar.js';
 import { isCryptoError } from '../src/errors.js';
-import { expectCryptoError } from './bls12-381-test-points.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 const r = SCALAR_ORDER;
 

@@ -1,7 +1,6 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import type { Fp2 } from '@noble/curves/abstract/tower.js';
 import { concatBytes, hexToBytes } from '@noble/hashes/utils.js';
-import { isCryptoError } from '../src/errors.js';
 
 /**
  * Test helpers: malformed but well-formed-looking BLS12-381 encodings (off the curve, or on the
@@ -10,18 +9,6 @@ import { isCryptoError } from '../src/errors.js';
 
 const { Fp, Fp2 } = bls12_381.fields;
 const HALF_P = (Fp.ORDER - 1n) / 2n;
-
-/** Assert that `fn` throws a CryptoError with `code`. */
-export function expectCryptoError(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  if (!isCryptoError(thrown)) throw new Error(`expected CryptoError ${code}, got ${String(thrown)}`);
-  expect(thrown.code).toBe(code);
-}
 
 const fpBytes = (n: bigint): Uint8Array => hexToBytes(n.toString(16).padStart(96, '0'));
 const fp2Bytes = (v: Fp2): Uint8Array => concatBytes(fpBytes(v.c1), fpBytes(v.c0));

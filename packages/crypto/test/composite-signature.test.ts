@@ -11,7 +11,7 @@ import {
   compositeVerify,
   generateCompositeKeyPair,
 } from '../src/composite-signature.js';
-import { CryptoError } from '../src/errors.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 const seed = new Uint8Array(32).map((_, i) => i);
 const alice = compositeKeyPairFromSeed(seed);
@@ -22,17 +22,6 @@ const signature = compositeSign(alice.secretKey, message, context);
 
 const ED = 32;
 const ED_SIG = 64;
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError);
-    expect((err as CryptoError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected CryptoError ${code}`);
-}
 
 describe('composite Ed25519 + ML-DSA-65 signature', () => {
   it('has the documented encoding lengths', () => {
@@ -142,12 +131,12 @@ describe('composite Ed25519 + ML-DSA-65 signature', () => {
   });
 
   it('rejects wrong lengths with INVALID_LENGTH', () => {
-    expectCode(() => compositeKeyPairFromSeed(new Uint8Array(31)), 'INVALID_LENGTH');
-    expectCode(() => compositeSign(alice.secretKey.subarray(1), message), 'INVALID_LENGTH');
-    expectCode(() => compositeSign(alice.secretKey, message, new Uint8Array(256)), 'INVALID_LENGTH');
-    expectCode(() => compositeVerify(alice.publicKey.subarray(1), message, signature), 'INVALID_LENGTH');
-    expectCode(() => compositeVerify(alice.publicKey, message, signature.subarray(1)), 'INVALID_LENGTH');
-    expectCode(() => compositeVerify(alice.publicKey, message, signature, new Uint8Array(256)), 'INVALID_LENGTH');
+    expectCryptoError(() => compositeKeyPairFromSeed(new Uint8Array(31)), 'INVALID_LENGTH');
+    expectCryptoError(() => compositeSign(alice.secretKey.subarray(1), message), 'INVALID_LENGTH');
+    expectCryptoError(() => compositeSign(alice.secretKey, message, new Uint8Array(256)), 'INVALID_LENGTH');
+    expectCryptoError(() => compositeVerify(alice.publicKey.subarray(1), message, signature), 'INVALID_LENGTH');
+    expectCryptoError(() => compositeVerify(alice.publicKey, message, signature.subarray(1)), 'INVALID_LENGTH');
+    expectCryptoError(() => compositeVerify(alice.publicKey, message, signature, new Uint8Array(256)), 'INVALID_LENGTH');
     // The longest allowed context works.
     const longContext = new Uint8Array(255).fill(7);
     expect(compositeVerify(alice.publicKey, message, compositeSign(alice.secretKey, message, longContext), longContext)).toBe(true);
@@ -174,8 +163,8 @@ describe('composite Ed25519 + ML-DSA-65 signature', () => {
         fc.uint8Array({ maxLength: 4000 }).filter((b) => b.length !== 1984),
         fc.uint8Array({ maxLength: 4000 }).filter((b) => b.length !== 3373),
         (publicKey, badSignature) => {
-          expectCode(() => compositeVerify(publicKey, message, signature), 'INVALID_LENGTH');
-          expectCode(() => compositeVerify(alice.publicKey, message, badSignature), 'INVALID_LENGTH');
+          expectCryptoError(() => compositeVerify(publicKey, message, signature), 'INVALID_LENGTH');
+          expectCryptoError(() => compositeVerify(alice.publicKey, message, badSignature), 'INVALID_LENGTH');
         },
       ),
       { numRuns: 50 },

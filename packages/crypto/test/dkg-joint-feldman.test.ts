@@ -1,6 +1,5 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { nobleBackend, type NobleG1 } from '../src/bls12-381/noble.js';
-import { isCryptoError } from '../src/errors.js';
 import { DkgParticipant, type DkgResult } from '../src/sharing/dkg.js';
 import {
   decodeDkgMessage,
@@ -13,6 +12,7 @@ import {
 } from '../src/sharing/dkg-messages.js';
 import { publicShare } from '../src/sharing/feldman.js';
 import { lagrangeCoefficients } from '../src/sharing/lagrange.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 /*
  * The DKG runs here over an in-memory "network" that moves every message through the wire
@@ -23,17 +23,6 @@ import { lagrangeCoefficients } from '../src/sharing/lagrange.js';
 const Fr = bls12_381.fields.Fr;
 const g1 = nobleBackend.g1;
 const sessionId = new TextEncoder().encode('test realm / dkg #1');
-
-function expectCode(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(isCryptoError(thrown)).toBe(true);
-  expect((thrown as { code: string }).code).toBe(code);
-}
 
 /** How the simulated adversary interferes; every hook may rewrite or drop (undefined) a message. */
 interface Adversary {
@@ -240,7 +229,7 @@ describe('joint-Feldman DKG, cheating dealers', () => {
   test('2-of-3: with fewer than t qualified dealers the DKG fails (DKG_FAILED) instead of making a weak key', () => {
     // Dealers 2 and 3 withhold their dealings: honest participant 1 sees one qualified dealer.
     const { participants } = runRounds(2, 3, { dealing: (d) => (d.dealer === 1n ? d : undefined) });
-    expectCode(() => participants[0]!.finish(), 'DKG_FAILED');
+    expectCryptoError(() => participants[0]!.finish(), 'DKG_FAILED');
   });
 });
 
@@ -248,12 +237,12 @@ describe('DkgParticipant refuses what does not fit', () => {
   const params = { sessionId, threshold: 2, participants: 3 };
 
   test('bad parameters', () => {
-    expectCode(() => new DkgParticipant(g1, { ...params, threshold: 0 }, 1n), 'INVALID_ARGUMENT');
-    expectCode(() => new DkgParticipant(g1, { ...params, threshold: 4 }, 1n), 'INVALID_ARGUMENT');
-    expectCode(() => new DkgParticipant(g1, { ...params, participants: 70_000, threshold: 2 }, 1n), 'INVALID_ARGUMENT');
-    expectCode(() => new DkgParticipant(g1, { ...params, sessionId: new Uint8Array(0) }, 1n), 'INVALID_ARGUMENT');
-    expectCode(() => new DkgParticipant(g1, params, 0n), 'INVALID_ARGUMENT');
-    expectCode(() => new DkgParticipant(g1, params, 4n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => new DkgParticipant(g1, { ...params, threshold: 0 }, 1n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => new DkgParticipant(g1, { ...params, threshold: 4 }, 1n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => new DkgParticipant(g1, { ...params, participants: 70_000, threshold: 2 }, 1n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => new DkgParticipant(g1, { ...params, sessionId: new Uint8Array(0) }, 1n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => new DkgParticipant(g1, params, 0n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => new DkgParticipant(g1, params, 4n), 'INVALID_ARGUMENT');
   });
 
   test('messages from another session, a forged sender, for someone else, or of a closed round', () => {
@@ -263,7 +252,7 @@ describe('DkgParticipant refuses what does not fit', () => {
     const toP1 = privateShares.find((s) => s.recipient === 1n)!;
     const toP3 = privateShares.find((s) => s.recipient === 3n)!;
     const otherSession = new TextEncoder().encode('another run');
-    const rejected = (from: bigint, m: DkgMessage): void => expectCode(() => p1.receive(from, m), 'DKG_MESSAGE_REJECTED');
+    const rejected = (from: bigint, m: DkgMessage): void => expectCryptoError(() => p1.receive(from, m), 'DKG_MESSAGE_REJECTED');
 
     rejected(2n, { ...dealing, sessionId: otherSession });
     rejected(3n, dealing); // claims dealer 2, sent by 3
@@ -292,14 +281,14 @@ describe('DkgParticipant refuses what does not fit', () => {
 
   test('rounds must be taken in order (DKG_FAILED)', () => {
     const p = new DkgParticipant(g1, params, 1n);
-    expectCode(() => p.closeRound1(), 'DKG_FAILED'); // before deal()
-    expectCode(() => p.closeRound2(), 'DKG_FAILED');
-    expectCode(() => p.finish(), 'DKG_FAILED');
+    expectCryptoError(() => p.closeRound1(), 'DKG_FAILED'); // before deal()
+    expectCryptoError(() => p.closeRound2(), 'DKG_FAILED');
+    expectCryptoError(() => p.finish(), 'DKG_FAILED');
     p.deal();
-    expectCode(() => p.deal(), 'DKG_FAILED');
+    expectCryptoError(() => p.deal(), 'DKG_FAILED');
     p.closeRound1();
-    expectCode(() => p.closeRound1(), 'DKG_FAILED');
-    expectCode(() => p.finish(), 'DKG_FAILED');
+    expectCryptoError(() => p.closeRound1(), 'DKG_FAILED');
+    expectCryptoError(() => p.finish(), 'DKG_FAILED');
     p.closeRound2();
     expect(p.phase).toBe('round3');
   });

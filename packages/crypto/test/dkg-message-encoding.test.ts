@@ -2,19 +2,9 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import fc from 'fast-check';
 import { isCryptoError } from '../src/errors.js';
 import { decodeDkgMessage, encodeDkgMessage, type DkgMessage } from '../src/sharing/dkg-messages.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 const r = bls12_381.fields.Fr.ORDER;
-
-function expectCode(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(isCryptoError(thrown)).toBe(true);
-  expect((thrown as { code: string }).code).toBe(code);
-}
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
@@ -87,31 +77,31 @@ describe('DKG message wire encoding', () => {
 
   test('strict decoding: truncation, trailing bytes, unknown version/type, index 0, empty fields, value >= r', () => {
     const good = encodeDkgMessage({ type: 'justification', sessionId: fromHex('01'), dealer: 1n, recipient: 2n, value: 9n });
-    expectCode(() => decodeDkgMessage(good.subarray(0, good.length - 1)), 'INVALID_LENGTH');
-    expectCode(() => decodeDkgMessage(new Uint8Array([...good, 0])), 'INVALID_LENGTH');
-    expectCode(() => decodeDkgMessage(new Uint8Array(0)), 'INVALID_LENGTH');
-    expectCode(() => decodeDkgMessage(new Uint8Array([2, ...good.subarray(1)])), 'INVALID_ENCODING');
-    expectCode(() => decodeDkgMessage(new Uint8Array([1, 9, ...good.subarray(2)])), 'INVALID_ENCODING');
-    expectCode(() => decodeDkgMessage(fromHex('01030001')), 'INVALID_ENCODING'); // empty session id
-    expectCode(() => decodeDkgMessage(fromHex('0103010100000002')), 'INVALID_ENCODING'); // complainer 0
-    expectCode(() => decodeDkgMessage(fromHex('01010101000100000000')), 'INVALID_ENCODING'); // no commitments
-    expectCode(() => decodeDkgMessage(fromHex('010101010001ffffffff00')), 'INVALID_LENGTH'); // length beyond the end
+    expectCryptoError(() => decodeDkgMessage(good.subarray(0, good.length - 1)), 'INVALID_LENGTH');
+    expectCryptoError(() => decodeDkgMessage(new Uint8Array([...good, 0])), 'INVALID_LENGTH');
+    expectCryptoError(() => decodeDkgMessage(new Uint8Array(0)), 'INVALID_LENGTH');
+    expectCryptoError(() => decodeDkgMessage(new Uint8Array([2, ...good.subarray(1)])), 'INVALID_ENCODING');
+    expectCryptoError(() => decodeDkgMessage(new Uint8Array([1, 9, ...good.subarray(2)])), 'INVALID_ENCODING');
+    expectCryptoError(() => decodeDkgMessage(fromHex('01030001')), 'INVALID_ENCODING'); // empty session id
+    expectCryptoError(() => decodeDkgMessage(fromHex('0103010100000002')), 'INVALID_ENCODING'); // complainer 0
+    expectCryptoError(() => decodeDkgMessage(fromHex('01010101000100000000')), 'INVALID_ENCODING'); // no commitments
+    expectCryptoError(() => decodeDkgMessage(fromHex('010101010001ffffffff00')), 'INVALID_LENGTH'); // length beyond the end
     const tooBig = good.slice();
     tooBig.set(fromHex(r.toString(16).padStart(64, '0')), good.length - 32);
-    expectCode(() => decodeDkgMessage(tooBig), 'INVALID_SCALAR');
-    expectCode(() => decodeDkgMessage('01' as unknown as Uint8Array), 'INVALID_ARGUMENT');
+    expectCryptoError(() => decodeDkgMessage(tooBig), 'INVALID_SCALAR');
+    expectCryptoError(() => decodeDkgMessage('01' as unknown as Uint8Array), 'INVALID_ARGUMENT');
   });
 
   test('encoding validates its input', () => {
     const sessionId = fromHex('01');
-    expectCode(() => encodeDkgMessage({ type: 'complaint', sessionId: new Uint8Array(0), complainer: 1n, dealer: 2n }), 'INVALID_ARGUMENT');
-    expectCode(() => encodeDkgMessage({ type: 'complaint', sessionId: new Uint8Array(256), complainer: 1n, dealer: 2n }), 'INVALID_ARGUMENT');
-    expectCode(() => encodeDkgMessage({ type: 'complaint', sessionId, complainer: 0n, dealer: 2n }), 'INVALID_ARGUMENT');
-    expectCode(() => encodeDkgMessage({ type: 'complaint', sessionId, complainer: 0x10000n, dealer: 2n }), 'INVALID_ARGUMENT');
-    expectCode(() => encodeDkgMessage({ type: 'complaint', sessionId, complainer: 1 as unknown as bigint, dealer: 2n }), 'INVALID_ARGUMENT');
-    expectCode(() => encodeDkgMessage({ type: 'dealing', sessionId, dealer: 1n, commitments: new Uint8Array(0) }), 'INVALID_ARGUMENT');
-    expectCode(() => encodeDkgMessage({ type: 'private-share', sessionId, dealer: 1n, recipient: 2n, value: r }), 'INVALID_SCALAR');
-    expectCode(() => encodeDkgMessage({ type: 'private-share', sessionId, dealer: 1n, recipient: 2n, value: -1n }), 'INVALID_SCALAR');
-    expectCode(() => encodeDkgMessage({ type: 'other', sessionId } as unknown as DkgMessage), 'INVALID_ARGUMENT');
+    expectCryptoError(() => encodeDkgMessage({ type: 'complaint', sessionId: new Uint8Array(0), complainer: 1n, dealer: 2n }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => encodeDkgMessage({ type: 'complaint', sessionId: new Uint8Array(256), complainer: 1n, dealer: 2n }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => encodeDkgMessage({ type: 'complaint', sessionId, complainer: 0n, dealer: 2n }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => encodeDkgMessage({ type: 'complaint', sessionId, complainer: 0x10000n, dealer: 2n }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => encodeDkgMessage({ type: 'complaint', sessionId, complainer: 1 as unknown as bigint, dealer: 2n }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => encodeDkgMessage({ type: 'dealing', sessionId, dealer: 1n, commitments: new Uint8Array(0) }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => encodeDkgMessage({ type: 'private-share', sessionId, dealer: 1n, recipient: 2n, value: r }), 'INVALID_SCALAR');
+    expectCryptoError(() => encodeDkgMessage({ type: 'private-share', sessionId, dealer: 1n, recipient: 2n, value: -1n }), 'INVALID_SCALAR');
+    expectCryptoError(() => encodeDkgMessage({ type: 'other', sessionId } as unknown as DkgMessage), 'INVALID_ARGUMENT');
   });
 });

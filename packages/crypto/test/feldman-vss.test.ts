@@ -13,21 +13,11 @@ import {
 } from '../src/sharing/feldman.js';
 import { interpolateInExponent } from '../src/sharing/lagrange.js';
 import { combineShares } from '../src/sharing/shamir.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 const Fr = bls12_381.fields.Fr;
 const g1 = nobleBackend.g1;
 const g2 = nobleBackend.g2;
-
-function expectCode(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(isCryptoError(thrown)).toBe(true);
-  expect((thrown as { code: string }).code).toBe(code);
-}
 
 describe('Feldman VSS on G1', () => {
   const secret = randomScalar();
@@ -54,7 +44,7 @@ describe('Feldman VSS on G1', () => {
     ];
     for (const bad of tampered) {
       expect(verifyShare(g1, commitments, bad)).toBe(false);
-      expectCode(() => assertShareValid(g1, commitments, bad), 'SHARE_INVALID');
+      expectCryptoError(() => assertShareValid(g1, commitments, bad), 'SHARE_INVALID');
     }
     // Tampered commitments reject the honest share too.
     const moved = [commitments[0]!, g1.add(commitments[1]!, g1.base), commitments[2]!];
@@ -66,14 +56,14 @@ describe('Feldman VSS on G1', () => {
     expect(verifyShare(g1, commitments, { index: 1n, value: Fr.ORDER })).toBe(false);
     expect(verifyShare(g1, commitments, { index: -1n, value: 1n })).toBe(false);
     expect(verifyShare(g1, commitments, { index: 1, value: 1n } as never)).toBe(false);
-    expectCode(() => verifyShare(g1, [], shares[0]!), 'INVALID_ARGUMENT');
+    expectCryptoError(() => verifyShare(g1, [], shares[0]!), 'INVALID_ARGUMENT');
   });
 
   test('publicShare(i) is the verification key value_i·G; any 3 of them interpolate to C_0', () => {
     const keys = shares.map((s) => ({ index: s.index, point: publicShare(g1, commitments, s.index) }));
     for (const [i, s] of shares.entries()) expect(g1.equals(keys[i]!.point, g1.multiply(g1.base, s.value))).toBe(true);
     expect(g1.equals(interpolateInExponent(g1, [keys[0]!, keys[2]!, keys[4]!]), commitments[0]!)).toBe(true);
-    expectCode(() => publicShare(g1, commitments, 0n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => publicShare(g1, commitments, 0n), 'INVALID_ARGUMENT');
   });
 
   test('commitment vectors round-trip through encode/decode; decoding validates length, count and points', () => {
@@ -82,14 +72,14 @@ describe('Feldman VSS on G1', () => {
     const decoded = decodeCommitments(g1, bytes, { threshold: 3 });
     decoded.forEach((p, j) => expect(g1.equals(p, commitments[j]!)).toBe(true));
 
-    expectCode(() => decodeCommitments(g1, bytes, { threshold: 2 }), 'INVALID_LENGTH');
-    expectCode(() => decodeCommitments(g1, bytes.subarray(1)), 'INVALID_LENGTH');
-    expectCode(() => decodeCommitments(g1, new Uint8Array(0)), 'INVALID_LENGTH');
-    expectCode(() => encodeCommitments(g1, []), 'INVALID_ARGUMENT');
+    expectCryptoError(() => decodeCommitments(g1, bytes, { threshold: 2 }), 'INVALID_LENGTH');
+    expectCryptoError(() => decodeCommitments(g1, bytes.subarray(1)), 'INVALID_LENGTH');
+    expectCryptoError(() => decodeCommitments(g1, new Uint8Array(0)), 'INVALID_LENGTH');
+    expectCryptoError(() => encodeCommitments(g1, []), 'INVALID_ARGUMENT');
     // The point at infinity (compressed: 0xc0 then zeros) is refused.
     const withInfinity = bytes.slice();
     withInfinity.set([0xc0, ...new Uint8Array(47)], 48);
-    expectCode(() => decodeCommitments(g1, withInfinity), 'POINT_AT_INFINITY');
+    expectCryptoError(() => decodeCommitments(g1, withInfinity), 'POINT_AT_INFINITY');
     // An x coordinate >= p (all ones with the compression flag) is refused.
     const notCanonical = bytes.slice();
     notCanonical.set([0x9f, ...new Uint8Array(47).fill(0xff)], 96);
@@ -122,9 +112,9 @@ describe('Feldman VSS on G1', () => {
   });
 
   test('dealing refuses a zero or out-of-range secret and bad parameters', () => {
-    expectCode(() => dealShares(0n, { threshold: 2, shares: 3 }, g1), 'INVALID_SCALAR');
-    expectCode(() => dealShares(Fr.ORDER, { threshold: 2, shares: 3 }, g1), 'INVALID_SCALAR');
-    expectCode(() => dealShares(1n, { threshold: 3, shares: 2 }, g1), 'INVALID_ARGUMENT');
+    expectCryptoError(() => dealShares(0n, { threshold: 2, shares: 3 }, g1), 'INVALID_SCALAR');
+    expectCryptoError(() => dealShares(Fr.ORDER, { threshold: 2, shares: 3 }, g1), 'INVALID_SCALAR');
+    expectCryptoError(() => dealShares(1n, { threshold: 3, shares: 2 }, g1), 'INVALID_ARGUMENT');
   });
 });
 

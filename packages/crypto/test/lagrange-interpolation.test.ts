@@ -1,24 +1,13 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import fc from 'fast-check';
 import { nobleBackend } from '../src/bls12-381/noble.js';
-import { isCryptoError } from '../src/errors.js';
 import { interpolateInExponent, interpolateScalar, lagrangeCoefficients } from '../src/sharing/lagrange.js';
 import { randomScalar } from '../src/bls12-381/scalar.js';
 import { evaluatePolynomial, randomPolynomial } from '../src/sharing/polynomial.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 const Fr = bls12_381.fields.Fr;
 const r = Fr.ORDER;
-
-function expectCode(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(isCryptoError(thrown)).toBe(true);
-  expect((thrown as { code: string }).code).toBe(code);
-}
 
 describe('lagrangeCoefficients', () => {
   test('known small case: indices 1,2 at 0 give λ = (2, −1)', () => {
@@ -40,14 +29,14 @@ describe('lagrangeCoefficients', () => {
   });
 
   test('rejects empty, duplicate, zero, negative, too-large and non-bigint indices with typed errors', () => {
-    expectCode(() => lagrangeCoefficients([]), 'NOT_ENOUGH_SHARES');
-    expectCode(() => lagrangeCoefficients([1n, 2n, 1n]), 'NOT_ENOUGH_SHARES');
-    expectCode(() => lagrangeCoefficients([0n, 1n]), 'INVALID_ARGUMENT');
-    expectCode(() => lagrangeCoefficients([-1n, 1n]), 'INVALID_ARGUMENT');
-    expectCode(() => lagrangeCoefficients([r, 1n]), 'INVALID_ARGUMENT');
-    expectCode(() => lagrangeCoefficients([1 as unknown as bigint, 2n]), 'INVALID_ARGUMENT');
-    expectCode(() => lagrangeCoefficients([1n, 2n], r), 'INVALID_ARGUMENT');
-    expectCode(() => lagrangeCoefficients([1n, 2n], -1n), 'INVALID_ARGUMENT');
+    expectCryptoError(() => lagrangeCoefficients([]), 'NOT_ENOUGH_SHARES');
+    expectCryptoError(() => lagrangeCoefficients([1n, 2n, 1n]), 'NOT_ENOUGH_SHARES');
+    expectCryptoError(() => lagrangeCoefficients([0n, 1n]), 'INVALID_ARGUMENT');
+    expectCryptoError(() => lagrangeCoefficients([-1n, 1n]), 'INVALID_ARGUMENT');
+    expectCryptoError(() => lagrangeCoefficients([r, 1n]), 'INVALID_ARGUMENT');
+    expectCryptoError(() => lagrangeCoefficients([1 as unknown as bigint, 2n]), 'INVALID_ARGUMENT');
+    expectCryptoError(() => lagrangeCoefficients([1n, 2n], r), 'INVALID_ARGUMENT');
+    expectCryptoError(() => lagrangeCoefficients([1n, 2n], -1n), 'INVALID_ARGUMENT');
   });
 });
 
@@ -71,8 +60,8 @@ describe('interpolateScalar', () => {
   });
 
   test('rejects share values outside [0, r)', () => {
-    expectCode(() => interpolateScalar([{ index: 1n, value: r }]), 'INVALID_SCALAR');
-    expectCode(() => interpolateScalar([{ index: 1n, value: -1n }]), 'INVALID_SCALAR');
+    expectCryptoError(() => interpolateScalar([{ index: 1n, value: r }]), 'INVALID_SCALAR');
+    expectCryptoError(() => interpolateScalar([{ index: 1n, value: -1n }]), 'INVALID_SCALAR');
   });
 });
 

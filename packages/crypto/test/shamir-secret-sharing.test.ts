@@ -1,23 +1,12 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import fc from 'fast-check';
 import { randomScalar } from '../src/bls12-381/scalar.js';
-import { isCryptoError } from '../src/errors.js';
 import { interpolateScalar, type ScalarShare } from '../src/sharing/lagrange.js';
 import { combineAdditive, combineShares, splitAdditive, splitSecret } from '../src/sharing/shamir.js';
+import { expectCryptoError } from './expect-crypto-error.js';
 
 const Fr = bls12_381.fields.Fr;
 const r = Fr.ORDER;
-
-function expectCode(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(isCryptoError(thrown)).toBe(true);
-  expect((thrown as { code: string }).code).toBe(code);
-}
 
 /** All k-element subsets of `items`. */
 function subsets<T>(items: readonly T[], k: number): T[][] {
@@ -90,7 +79,7 @@ describe('splitSecret / combineShares', () => {
       // Interpolating t−1 shares yields some value, but not the secret; the threshold check refuses.
       if (t > 1) {
         expect(interpolateScalar(known)).not.toBe(secret);
-        expectCode(() => combineShares(known, t), 'NOT_ENOUGH_SHARES');
+        expectCryptoError(() => combineShares(known, t), 'NOT_ENOUGH_SHARES');
       }
     });
   }
@@ -117,28 +106,28 @@ describe('splitSecret / combineShares', () => {
   test('a surplus share that is inconsistent is detected (SHARE_INVALID), not silently used', () => {
     const shares = splitSecret(randomScalar(), { threshold: 3, shares: 5 });
     const tampered = shares.map((s, i) => (i === 4 ? { index: s.index, value: Fr.add(s.value, 1n) } : s));
-    expectCode(() => combineShares(tampered, 3), 'SHARE_INVALID');
+    expectCryptoError(() => combineShares(tampered, 3), 'SHARE_INVALID');
     // A share from another sharing is just as inconsistent.
     const foreign = splitSecret(randomScalar(), { threshold: 3, shares: 5 });
-    expectCode(() => combineShares([...shares.slice(0, 3), foreign[4] as ScalarShare], 3), 'SHARE_INVALID');
+    expectCryptoError(() => combineShares([...shares.slice(0, 3), foreign[4] as ScalarShare], 3), 'SHARE_INVALID');
   });
 
   test('bad parameters and shares give typed errors', () => {
-    expectCode(() => splitSecret(1n, { threshold: 0, shares: 3 }), 'INVALID_ARGUMENT');
-    expectCode(() => splitSecret(1n, { threshold: 4, shares: 3 }), 'INVALID_ARGUMENT');
-    expectCode(() => splitSecret(1n, { threshold: 1.5, shares: 3 }), 'INVALID_ARGUMENT');
-    expectCode(() => splitSecret(1n, { threshold: 2, shares: Number.POSITIVE_INFINITY }), 'INVALID_ARGUMENT');
-    expectCode(() => splitSecret(r, { threshold: 2, shares: 3 }), 'INVALID_SCALAR');
-    expectCode(() => splitSecret(-1n, { threshold: 2, shares: 3 }), 'INVALID_SCALAR');
-    expectCode(() => splitSecret(5 as unknown as bigint, { threshold: 2, shares: 3 }), 'INVALID_SCALAR');
+    expectCryptoError(() => splitSecret(1n, { threshold: 0, shares: 3 }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => splitSecret(1n, { threshold: 4, shares: 3 }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => splitSecret(1n, { threshold: 1.5, shares: 3 }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => splitSecret(1n, { threshold: 2, shares: Number.POSITIVE_INFINITY }), 'INVALID_ARGUMENT');
+    expectCryptoError(() => splitSecret(r, { threshold: 2, shares: 3 }), 'INVALID_SCALAR');
+    expectCryptoError(() => splitSecret(-1n, { threshold: 2, shares: 3 }), 'INVALID_SCALAR');
+    expectCryptoError(() => splitSecret(5 as unknown as bigint, { threshold: 2, shares: 3 }), 'INVALID_SCALAR');
     const shares = splitSecret(7n, { threshold: 2, shares: 3 });
-    expectCode(() => combineShares([shares[0] as ScalarShare, shares[0] as ScalarShare], 2), 'NOT_ENOUGH_SHARES');
-    expectCode(() => combineShares([shares[0] as ScalarShare, shares[1] as ScalarShare, shares[0] as ScalarShare], 2), 'NOT_ENOUGH_SHARES');
-    expectCode(() => combineShares([], 2), 'NOT_ENOUGH_SHARES');
-    expectCode(() => combineShares([]), 'NOT_ENOUGH_SHARES');
-    expectCode(() => combineShares(shares, 0), 'INVALID_ARGUMENT');
-    expectCode(() => combineShares([{ index: 0n, value: 7n }, shares[1] as ScalarShare], 2), 'INVALID_ARGUMENT');
-    expectCode(() => combineShares([{ index: 1n, value: r }, shares[1] as ScalarShare], 2), 'INVALID_SCALAR');
+    expectCryptoError(() => combineShares([shares[0] as ScalarShare, shares[0] as ScalarShare], 2), 'NOT_ENOUGH_SHARES');
+    expectCryptoError(() => combineShares([shares[0] as ScalarShare, shares[1] as ScalarShare, shares[0] as ScalarShare], 2), 'NOT_ENOUGH_SHARES');
+    expectCryptoError(() => combineShares([], 2), 'NOT_ENOUGH_SHARES');
+    expectCryptoError(() => combineShares([]), 'NOT_ENOUGH_SHARES');
+    expectCryptoError(() => combineShares(shares, 0), 'INVALID_ARGUMENT');
+    expectCryptoError(() => combineShares([{ index: 0n, value: 7n }, shares[1] as ScalarShare], 2), 'INVALID_ARGUMENT');
+    expectCryptoError(() => combineShares([{ index: 1n, value: r }, shares[1] as ScalarShare], 2), 'INVALID_SCALAR');
   });
 
   test('1-of-n: every share is the secret; n-of-n needs all shares', () => {
@@ -164,10 +153,10 @@ describe('splitAdditive / combineAdditive (n-of-n, Milagro-style)', () => {
   });
 
   test('bad input gives typed errors', () => {
-    expectCode(() => splitAdditive(1n, 0), 'INVALID_ARGUMENT');
-    expectCode(() => splitAdditive(r, 2), 'INVALID_SCALAR');
-    expectCode(() => combineAdditive([]), 'NOT_ENOUGH_SHARES');
-    expectCode(() => combineAdditive([1n, r]), 'INVALID_SCALAR');
+    expectCryptoError(() => splitAdditive(1n, 0), 'INVALID_ARGUMENT');
+    expectCryptoError(() => splitAdditive(r, 2), 'INVALID_SCALAR');
+    expectCryptoError(() => combineAdditive([]), 'NOT_ENOUGH_SHARES');
+    expectCryptoError(() => combineAdditive([1n, r]), 'INVALID_SCALAR');
   });
 });
 
