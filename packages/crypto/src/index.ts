@@ -21,7 +21,7 @@ export { aesGcmEncrypt, aesGcmDecrypt, aesGcmBackends, AES_GCM_KEY_LENGTH, AES_G
 export { encryptStream, decryptStream, createEncryptStream, createDecryptStream, encryptChunks, decryptChunks, sealedStreamLength, STREAM_HEADER_LENGTH, STREAM_MIN_CHUNK_SIZE, STREAM_MAX_CHUNK_SIZE, STREAM_DEFAULT_CHUNK_SIZE, type EncryptStreamOptions, type DecryptStreamOptions, type ByteSource } from './stream.js';
 
 // Hashes, randomness, comparison, encodings.
-export { sha256, sha512, sha3_256, hmac, hkdf, hkdfExtract, hkdfExpand, type HashName } from './hash.js';
+export { sha256, createSha256, sha512, sha3_256, hmac, hkdf, hkdfExtract, hkdfExpand, type HashName, type Sha256Hash } from './hash.js';
 export { randomBytes } from './random.js';
 export { constantTimeEqual } from './constant-time.js';
 export { bytesToHex, hexToBytes, bytesToBase64url, base64urlToBytes, bytesToMultibase, multibaseToBytes, utf8ToBytes, bytesToUtf8, concatBytes, type MultibaseName } from './encoding.js';

@@ -2,7 +2,20 @@ import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '../src/encoding.js';
 import { CryptoError } from '../src/errors.js';
-import { hkdf, hkdfExpand, hkdfExtract, hmac, sha256, sha3_256, sha512, type HashName } from '../src/hash.js';
+import {
+  createSha256,
+  hkdf,
+  hkdfExpand,
+  hkdfExtract,
+  hmac,
+  nobleSha256Engine,
+  sha256,
+  sha256Hash,
+  sha3_256,
+  sha512,
+  type HashName,
+  type Sha256Hash,
+} from '../src/hash.js';
 import vectors from './vectors/hash-fips-rfc5869.json';
 
 test.each(vectors.sha)('NIST examples for %j', (v) => {
@@ -10,6 +23,42 @@ test.each(vectors.sha)('NIST examples for %j', (v) => {
   expect(bytesToHex(sha256(data))).toBe(v.sha256);
   expect(bytesToHex(sha512(data))).toBe(v.sha512);
   expect(bytesToHex(sha3_256(data))).toBe(v.sha3_256);
+});
+
+// createSha256 runs on node:crypto here; the noble engine is what browsers get. Both must agree.
+describe.each<[string, () => Sha256Hash]>([
+  ['node:crypto', createSha256],
+  ['@noble/hashes', () => sha256Hash(nobleSha256Engine())],
+])('incremental SHA-256 on %s', (_name, start) => {
+  test.each(vectors.sha)('NIST example %j, fed one byte at a time', (v) => {
+    const hash = start();
+    for (const byte of utf8ToBytes(v.utf8)) hash.update(Uint8Array.of(byte));
+    expect(bytesToHex(hash.digest())).toBe(v.sha256);
+  });
+
+  test('any split of the input gives the one-shot digest', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.array(fc.nat(), { maxLength: 6 }), (data, cuts) => {
+        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+        const hash = start();
+        let from = 0;
+        for (const to of [...points, data.length]) {
+          hash.update(data.subarray(from, to));
+          from = to;
+        }
+        expect(bytesToHex(hash.digest())).toBe(bytesToHex(sha256(data)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('non-bytes input and use after digest are typed errors', () => {
+    const hash = start();
+    expect(() => hash.update('abc' as unknown as Uint8Array)).toThrow(CryptoError);
+    expect(hash.update(new Uint8Array(3)).digest()).toHaveLength(32);
+    expect(() => hash.update(new Uint8Array(1))).toThrow(CryptoError);
+    expect(() => hash.digest()).toThrow(CryptoError);
+  });
 });
 
 test.each(vectors.hkdf)('RFC 5869 $name: extract, expand and the combined call', (v) => {
