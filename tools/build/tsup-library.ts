@@ -1,0 +1,20 @@
+import { defineConfig, type Options } from 'tsup';
+
+/**
+ * The one build every published `@milagro/*` library uses: ESM + CJS + type declarations for each
+ * entry point, platform-neutral (the libraries are isomorphic; Node built-ins are reached at run
+ * time, never imported at the top level), ES2022, with source maps. A package's `tsup.config.ts`
+ * names only its entry points, which must match its `exports` map.
+ */
+export function libraryConfig(entry: Options['entry']) {
+  return defineConfig({
+    entry,
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'neutral',
+    tsconfig: 'tsconfig.json',
+  });
+}
