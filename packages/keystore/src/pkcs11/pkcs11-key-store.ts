@@ -398,8 +398,13 @@ export class Pkcs11KeyStore implements KeyStore {
     }
   }
 
-  #storeWrapped(session: Session, meta: Omit<WrappedKeyRecord, 'wrapped' | 'kek'>, secret: Uint8Array): void {
-    const kek = this.#currentKek(session);
+  /** Stores `secret` wrapped under `kek` (the current KEK unless given) as a token data object. */
+  #storeWrapped(
+    session: Session,
+    meta: Omit<WrappedKeyRecord, 'wrapped' | 'kek'>,
+    secret: Uint8Array,
+    kek: { generation: number; key: SessionObject } = this.#currentKek(session),
+  ): void {
     const record: WrappedKeyRecord = { ...meta, kek: kek.generation, wrapped: this.#wrap(session, kek.key, meta, secret) };
     session.create({
       class: ObjectClass.DATA,
@@ -416,15 +421,12 @@ export class Pkcs11KeyStore implements KeyStore {
     const keks = this.#keks(session);
     const newest = keks[keks.length - 1];
     if (!newest) return;
-    const stale = this.#find(session, { class: ObjectClass.DATA, application: WRAPPED_KEY_APPLICATION });
-    const current = new Set(
-      stale
-        .map((o) => decodeWrappedKeyRecord(o.getAttribute({ value: null }).value as Buffer))
-        .filter((r) => r.kek === newest.generation)
-        .map((r) => r.id),
-    );
-    for (const object of stale) {
-      const record = decodeWrappedKeyRecord(object.getAttribute({ value: null }).value as Buffer);
+    const stored = this.#find(session, { class: ObjectClass.DATA, application: WRAPPED_KEY_APPLICATION }).map((object) => ({
+      object,
+      record: decodeWrappedKeyRecord(object.getAttribute({ value: null }).value as Buffer),
+    }));
+    const current = new Set(stored.filter(({ record }) => record.kek === newest.generation).map(({ record }) => record.id));
+    for (const { object, record } of stored) {
       if (record.kek === newest.generation) continue;
       // Write the new copy before destroying the old one: a crash in between leaves a duplicate,
       // which the inventory resolves to the newer KEK and the next run removes.
@@ -432,15 +434,7 @@ export class Pkcs11KeyStore implements KeyStore {
         const secret = this.#unwrap(session, record);
         try {
           const { wrapped: _w, kek: _k, ...meta } = record;
-          const rewrapped: WrappedKeyRecord = { ...meta, kek: newest.generation, wrapped: this.#wrap(session, newest.key, meta, secret) };
-          session.create({
-            class: ObjectClass.DATA,
-            token: true,
-            private: true,
-            application: WRAPPED_KEY_APPLICATION,
-            label: meta.label,
-            value: encodeWrappedKeyRecord(rewrapped),
-          });
+          this.#storeWrapped(session, meta, secret, newest);
           current.add(record.id);
         } finally {
           secret.fill(0);
