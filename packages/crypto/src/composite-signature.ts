@@ -101,6 +101,37 @@ export function compositeSign(secretKey: Uint8Array, message: Uint8Array, contex
 }
 
 /**
+ * The two component signers of a composite key held outside this process (a keystore, an HSM).
+ * Each signs the bytes it is given as they are: pure Ed25519, and pure ML-DSA-65 with the FIPS 204
+ * context passed in `context`.
+ */
+export interface CompositeComponentSigners {
+  signEd25519(message: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  signMlDsa65(message: Uint8Array, context: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/**
+ * {@link compositeSign} with the two halves done by external signers, so the composite secret key
+ * never has to be in memory. Gives the same signature format; the halves are checked for length.
+ * @throws CryptoError `INVALID_LENGTH` for an over-long context or a component signature of the
+ *   wrong length.
+ */
+export async function compositeSignWith(
+  signers: CompositeComponentSigners,
+  message: Uint8Array,
+  context: Uint8Array = EMPTY,
+): Promise<Uint8Array> {
+  const representative = messageRepresentative(message, context);
+  const [edSignature, mlDsaSignature] = await Promise.all([
+    signers.signEd25519(representative),
+    signers.signMlDsa65(representative, LABEL.slice()),
+  ]);
+  checkLength(edSignature, ED25519_SIGNATURE_LENGTH, 'Ed25519 component signature');
+  checkLength(mlDsaSignature, ML_DSA_65_SIGNATURE_LENGTH, 'ML-DSA-65 component signature');
+  return concatBytes(edSignature, mlDsaSignature);
+}
+
+/**
  * Verifies a composite signature: true only when BOTH the Ed25519 and the ML-DSA-65 halves verify
  * over the message representative of `message` and `context`. Any well-sized input that does not
  * verify (including malformed keys or signature halves) gives false.

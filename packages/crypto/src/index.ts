@@ -27,7 +27,7 @@ export { constantTimeEqual } from './constant-time.js';
 export { bytesToHex, hexToBytes, bytesToBase64url, base64urlToBytes, bytesToMultibase, multibaseToBytes, utf8ToBytes, bytesToUtf8, concatBytes, type MultibaseName } from './encoding.js';
 
 // Identity signatures and key encapsulation: composite Ed25519 + ML-DSA-65, X-Wing, HPKE (RFC 9180).
-export { COMPOSITE_SIGNATURE_LENGTHS, compositeKeyPairFromSeed, generateCompositeKeyPair, compositeSign, compositeVerify, type CompositeKeyPair } from './composite-signature.js';
+export { COMPOSITE_SIGNATURE_LENGTHS, compositeKeyPairFromSeed, generateCompositeKeyPair, compositeSign, compositeSignWith, compositeVerify, type CompositeComponentSigners, type CompositeKeyPair } from './composite-signature.js';
 export { XWING_LENGTHS, XWingDecapsulationKey, xwingKeyPairFromSeed, generateXWingKeyPair, xwingEncapsulate, xwingDecapsulate, type XWingKeyPair, type XWingEncapsulation } from './xwing.js';
 export { hpkeSeal, hpkeSealToMany, type HpkeOptions, type HpkeSealed } from './hpke/seal.js';
 export { hpkeOpen } from './hpke/open.js';
