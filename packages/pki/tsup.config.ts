@@ -1,0 +1,3 @@
+import { libraryConfig } from '../../tools/build/tsup-library.js';
+
+export default libraryConfig(['src/index.ts']);
