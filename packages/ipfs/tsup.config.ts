@@ -1,14 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tools/build/tsup-library.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  // ESM only: blockstore-fs and datastore-fs cannot be require()d (their "module-sync" export names a
-  // file they do not ship), so a CJS build would fail at load; require() of this ESM build works (Node >= 22.12).
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  platform: 'neutral',
-  tsconfig: 'tsconfig.json',
-});
+// ESM only: Helia and libp2p are ESM-only, and blockstore-fs / datastore-fs cannot be require()d (ADR 0005).
+export default libraryConfig(['src/index.ts'], { esmOnly: true });

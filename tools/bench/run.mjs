@@ -36,6 +36,8 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node 
 console.log(`Milagro benchmarks on ${machine}\n`);
 
 let failures = 0;
+/** Rows written per suite in this run. */
+const written = new Map();
 for (const file of files) {
   // A file is named after its suite (`<suite>.bench.ts`), so unwanted suites are never imported.
   if (wanted.size > 0 && !wanted.has(basename(file, '.bench.ts'))) continue;
@@ -76,7 +78,8 @@ for (const file of files) {
         console.error(`${suite.suite}/${c.name}: ${r.state}${r.error ? `: ${r.error.stack ?? r.error}` : ''}`);
         continue;
       }
-      const perItem = c.perItem ?? 1;
+      // A marginal case (`minus`) keeps whole-operation samples: its per-item cost is worked out below.
+      const perItem = c.minus === undefined ? (c.perItem ?? 1) : 1;
       samples.get(c.name).push(...r.latency.samples.map((ms) => ms / perItem));
       roundMedians.get(c.name).push(r.latency.p50 / perItem);
     }
@@ -84,13 +87,16 @@ for (const file of files) {
   await suite.teardown?.();
   /** Latency (ms per item) to the reported unit. */
   const report = (c, ms) => (c.bytes !== undefined ? c.bytes / 2 ** 30 / (ms / 1000) : ms);
+  /** Median latency per item; for a marginal case, (its median − the other case's median) / perItem. */
+  const latency = (c) =>
+    c.minus === undefined ? median(samples.get(c.name)) : (median(samples.get(c.name)) - median(samples.get(c.minus))) / (c.perItem ?? 1);
   const results = suite.cases
-    .filter((c) => !failed.has(c.name))
+    .filter((c) => !failed.has(c.name) && (c.minus === undefined || !failed.has(c.minus)))
     .map((c) => ({
       suite: suite.suite,
       case: c.name,
       unit: c.bytes !== undefined ? 'GiB/s' : 'ms',
-      median: report(c, median(samples.get(c.name))),
+      median: report(c, latency(c)),
       samples: samples.get(c.name).length,
       baseline: c.baseline ?? null,
       ratio: null,
@@ -107,7 +113,10 @@ for (const file of files) {
     const perRound = roundMedians.get(row.case).map((ms, i) => report(c, ms) / report(b, roundMedians.get(row.baseline)[i]));
     row.ratioRange = [Math.min(...perRound), Math.max(...perRound)];
   }
-  writeFileSync(join(outDir, `${suite.suite}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  // Several packages may add cases to one suite (each file named after it): their rows share the JSON.
+  const rows = [...(written.get(suite.suite) ?? []), ...results];
+  written.set(suite.suite, rows);
+  writeFileSync(join(outDir, `${suite.suite}.json`), `${JSON.stringify(rows, null, 2)}\n`);
   console.log(`suite ${suite.suite} (${file.slice(root.length + 1)})`);
   console.table(
     results.map((r) => ({

@@ -2,7 +2,9 @@
  * The contract between a benchmark file and the runner (`npm run bench`).
  *
  * A benchmark file is `packages/<pkg>/bench/<suite>.bench.ts` (or under `apps/`); its `suite`
- * must equal the file's name, so `npm run bench -- <suite>` loads only that file. It imports the
+ * must equal the file's name, so `npm run bench -- <suite>` loads only the files of that suite.
+ * Several packages may contribute to one suite (e.g. `envelope` from envelope and pki); their rows
+ * are written to the same bench-results/<suite>.json. It imports the
  * packages by name (`@milagro/crypto`, resolved to their built `dist/`), uses only erasable
  * TypeScript syntax (Node runs it with type stripping), and default-exports a {@link BenchSuite}:
  * `import type { BenchSuite } from '../../../tools/bench/suite.js'` (a type-only import, erased at
@@ -22,6 +24,11 @@ export interface BenchCase {
   bytes?: number;
   /** Per-operation count for batch cases: the median is divided by it (cost per item). */
   perItem?: number;
+  /**
+   * Name of a case in the same suite whose median is subtracted before dividing by `perItem`: a
+   * marginal cost, e.g. each recipient beyond the first = (seal to 100 − seal to 1) / 99.
+   */
+  minus?: string;
   /** Minimum samples and minimum time (ms) to spend; defaults suit millisecond-scale operations. */
   iterations?: number;
   time?: number;

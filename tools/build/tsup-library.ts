@@ -4,12 +4,13 @@ import { defineConfig, type Options } from 'tsup';
  * The one build every published `@milagro/*` library uses: ESM + CJS + type declarations for each
  * entry point, platform-neutral (the libraries are isomorphic; Node built-ins are reached at run
  * time, never imported at the top level), ES2022, with source maps. A package's `tsup.config.ts`
- * names only its entry points, which must match its `exports` map.
+ * names only its entry points, which must match its `exports` map. `esmOnly` is for packages whose
+ * dependencies cannot be loaded from CommonJS (ADR 0005).
  */
-export function libraryConfig(entry: Options['entry']) {
+export function libraryConfig(entry: Options['entry'], options: { esmOnly?: boolean } = {}) {
   return defineConfig({
     entry,
-    format: ['esm', 'cjs'],
+    format: options.esmOnly === true ? ['esm'] : ['esm', 'cjs'],
     dts: true,
     clean: true,
     sourcemap: true,

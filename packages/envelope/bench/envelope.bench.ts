@@ -1,7 +1,8 @@
 /**
  * Suite `envelope` (brief §7): seal and open of a 64 MiB body against bare node:crypto
- * AES-256-GCM over the same bytes (target ratio ≥ 0.8), the cost per recipient, and a
- * 100-recipient seal. Identity keys are derived from fixed seeds in setup.
+ * AES-256-GCM over the same bytes (target ratio ≥ 0.8), the cost of each additional recipient
+ * (target ≤ 1.5 ms), and a 100-recipient seal. The identity-resolution case of this suite lives
+ * in packages/pki/bench/envelope.bench.ts. Identity keys are derived from fixed seeds in setup.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import {
@@ -109,8 +110,9 @@ export default {
       fn: () => sealEnvelope({ from: signer, to: recipients, type: 'bench/note', body: body.subarray(0, 1024) }),
     },
     {
-      name: 'seal 1 KiB to 100 recipients, per recipient',
-      perItem: 100,
+      name: 'seal 1 KiB, each recipient beyond the first (100 vs 1)',
+      minus: 'seal 1 KiB to 1 recipient',
+      perItem: 99,
       fn: () => sealEnvelope({ from: signer, to: recipients, type: 'bench/note', body: body.subarray(0, 1024) }),
     },
   ],

@@ -222,7 +222,12 @@ export async function rotateIdentity(owned: OwnedIdentity, options: IdentityCont
   await refuseRevoked(keyStore, prefix);
   const generation = current.seq + 1;
   const recorded = await recordedCid(keyStore, documentLabel(prefix, generation));
-  if (recorded !== undefined) return successorOf(owned, recorded, options);
+  if (recorded !== undefined) {
+    // Already published (a repeated call, or a crash after publishing): finish the step, sign nothing new.
+    const successor = await successorOf(owned, recorded, options);
+    await retireSigningKeys(keyStore, prefix, current.seq);
+    return successor;
+  }
 
   const withSecp256k1 = current.keys.secp256k1 !== undefined;
   const keys = await generationKeys(keyStore, prefix, generation, withSecp256k1, false);

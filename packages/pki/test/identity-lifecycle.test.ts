@@ -5,22 +5,12 @@ import {
   IdentityResolver,
   createIdentity,
   identitySigner,
-  isPkiError,
   loadIdentity,
   revokeIdentity,
   rotateIdentity,
-  type PkiErrorCode,
 } from '../src/index.js';
+import { expectPkiError } from './support/expect-pki-error.js';
 import { MemoryDocumentStore } from './support/memory-document-store.js';
-
-async function expectPkiError(promise: Promise<unknown>, code: PkiErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPkiError(error)) throw new Error(`expected PkiError ${code}, got ${String(error)}`);
-  expect(error.code).toBe(code);
-}
 
 describe('an identity from inception to revocation', () => {
   const store = new MemoryDocumentStore();

@@ -1,18 +1,10 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { IdentityResolver, isPkiError, type PkiErrorCode } from '../src/index.js';
+import { IdentityResolver, isPkiError } from '../src/index.js';
 import { chain, generation, inception, put, revocation, rotation } from './support/document-builder.js';
+import { expectPkiError } from './support/expect-pki-error.js';
 import { MemoryDocumentStore } from './support/memory-document-store.js';
-
-async function expectPkiError(promise: Promise<unknown>, code: PkiErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPkiError(error)) throw new Error(`expected PkiError ${code}, got ${String(error)}`);
-  expect(error.code).toBe(code);
-}
 
 describe('the resolver', () => {
   it('follows a 10-step chain to the newest document, and uses its cache afterwards', async () => {
