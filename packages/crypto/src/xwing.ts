@@ -52,11 +52,22 @@ export interface XWingEncapsulation {
 const XWING_LABEL = Uint8Array.of(0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c);
 
 /**
+ * Whatever can decapsulate X-Wing ciphertexts for one key pair: an {@link XWingDecapsulationKey} in
+ * memory, or a key store or HSM that keeps the secret key and exposes only this operation.
+ */
+export interface XWingDecapsulator {
+  /** The 1216-byte public key. */
+  readonly publicKey: Uint8Array;
+  /** The 32-byte shared secret of a 1120-byte ciphertext; rejects what it cannot decapsulate. */
+  decapsulate(ciphertext: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
  * An X-Wing secret key expanded once into its ML-KEM-768 and X25519 parts (draft §5.5.1), so that
  * many ciphertexts can be decapsulated without repeating key generation. Never serialise it: only
  * the 32-byte secret key is a portable encoding.
  */
-export class XWingDecapsulationKey {
+export class XWingDecapsulationKey implements XWingDecapsulator {
   /** The matching 1216-byte public key. */
   readonly publicKey: Uint8Array;
   readonly #mlKemSecretKey: Uint8Array;

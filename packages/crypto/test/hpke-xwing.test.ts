@@ -36,6 +36,23 @@ describe('HPKE base mode with X-Wing, HKDF-SHA256, AES-256-GCM', () => {
     expect(bytesToHex(await hpkeOpen(expanded, enc, ciphertext, { info, aad }))).toBe(bytesToHex(contentKey));
   });
 
+  it('opens through any XWingDecapsulator (a key store that keeps the secret key), and refuses when it rejects', async () => {
+    const { enc, ciphertext } = await hpkeSeal(alice.publicKey, contentKey, { info, aad });
+    const expanded = XWingDecapsulationKey.fromSecretKey(alice.secretKey);
+    let calls = 0;
+    const external = {
+      publicKey: alice.publicKey,
+      decapsulate: (ct: Uint8Array) => {
+        calls += 1;
+        return expanded.decapsulate(ct);
+      },
+    };
+    expect(bytesToHex(await hpkeOpen(external, enc, ciphertext, { info, aad }))).toBe(bytesToHex(contentKey));
+    expect(calls).toBe(1);
+    const failing = { publicKey: alice.publicKey, decapsulate: () => Promise.reject(new Error('HSM unavailable')) };
+    await expectCode(hpkeOpen(failing, enc, ciphertext, { info, aad }), 'DECRYPTION_FAILED');
+  });
+
   it('round-trips with no info, no aad and an empty plaintext', async () => {
     const { enc, ciphertext } = await hpkeSeal(bob.publicKey, new Uint8Array(0));
     expect((await hpkeOpen(bob.secretKey, enc, ciphertext)).length).toBe(0);

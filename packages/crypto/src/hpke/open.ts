@@ -10,8 +10,9 @@ const AEAD_TAG_LENGTH = 16;
 
 /**
  * Decrypts a message sealed by `hpkeSeal`. `info`, `aad` and `suite` must be the sender's.
- * @param recipientKey the recipient's 32-byte secret key, or an `XWingDecapsulationKey` expanded
- *   once and reused across messages (saves ~0.6 ms per open).
+ * @param recipientKey the recipient's 32-byte secret key, an `XWingDecapsulationKey` expanded
+ *   once and reused across messages (saves ~0.6 ms per open), or any `XWingDecapsulator` (a key
+ *   store that keeps the secret key).
  * @throws CryptoError `INVALID_LENGTH` for a wrong-length key or `enc`, or a ciphertext shorter than
  *   the AEAD tag; `DECRYPTION_FAILED` for anything that does not authenticate (tampered `enc` or
  *   ciphertext, wrong `info`/`aad`, wrong recipient).

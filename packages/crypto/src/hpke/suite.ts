@@ -16,7 +16,7 @@ import {
   type SenderContext,
 } from '@hpke/core';
 import { CryptoError } from '../errors.js';
-import { XWING_LENGTHS, XWingDecapsulationKey } from '../xwing.js';
+import { XWING_LENGTHS, type XWingDecapsulator } from '../xwing.js';
 import { ChaCha20Poly1305Aead } from './chacha20-poly1305-aead.js';
 import { XWingHpkeKem, XWingPrivateKeyHandle, XWingPublicKeyHandle } from './xwing-kem.js';
 
@@ -30,8 +30,8 @@ export type HpkeSuiteName =
 /** The suite used when none is named: X-Wing (KEM id 0x647a), HKDF-SHA256, AES-256-GCM. */
 export const HPKE_DEFAULT_SUITE: HpkeSuiteName = 'X-Wing/HKDF-SHA256/AES-256-GCM';
 
-/** A recipient's decapsulation key: the 32-byte secret key, or an expanded X-Wing key. */
-export type HpkeRecipientKey = Uint8Array | XWingDecapsulationKey;
+/** A recipient's decapsulation key: the 32-byte secret key, or an X-Wing decapsulator (expanded key, key store). */
+export type HpkeRecipientKey = Uint8Array | XWingDecapsulator;
 
 /** What a suite needs checked before `@hpke/core` sees the bytes. */
 export interface SuiteDescription {
@@ -130,7 +130,7 @@ export async function createRecipientContext(
   const { suite, secretKeyLength, encLength, isXWing } = describeSuite(name);
   checkBytes(enc, encLength, 'HPKE enc');
   let privateKey: CryptoKey;
-  if (recipientKey instanceof XWingDecapsulationKey) {
+  if (!(recipientKey instanceof Uint8Array)) {
     if (!isXWing) throw new CryptoError('INVALID_ARGUMENT', 'an X-Wing key cannot open a DHKEM(X25519) suite');
     privateKey = new XWingPrivateKeyHandle(recipientKey);
   } else {

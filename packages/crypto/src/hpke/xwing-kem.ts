@@ -9,7 +9,7 @@ import type { KemInterface, RecipientContextParams, SenderContextParams } from '
 import { shake256 } from '@noble/hashes/sha3.js';
 import { CryptoError } from '../errors.js';
 import { randomBytes } from '../random.js';
-import { XWING_LENGTHS, XWingDecapsulationKey, xwingEncapsulate } from '../xwing.js';
+import { XWING_LENGTHS, XWingDecapsulationKey, xwingEncapsulate, type XWingDecapsulator } from '../xwing.js';
 
 const ALGORITHM = { name: 'X-Wing' } as const;
 
@@ -28,7 +28,7 @@ export class XWingPrivateKeyHandle implements CryptoKey {
   readonly extractable = false;
   readonly algorithm = ALGORITHM;
   readonly usages: KeyUsage[] = ['deriveBits'];
-  constructor(readonly key: XWingDecapsulationKey) {}
+  constructor(readonly key: XWingDecapsulator) {}
 }
 
 /** The X-Wing KEM in `@hpke/core`'s `KemInterface`. */
