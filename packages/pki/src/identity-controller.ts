@@ -8,7 +8,7 @@
  * and a step whose document was already recorded returns that document instead of signing a
  * second one (two signed successors of one document would be a fork).
  */
-import { BLS_POP_CIPHERSUITE, compositeSignWith } from '@milagro/crypto';
+import { BLS_POP_CIPHERSUITE, compositeSignWith, hpkeOpen } from '@milagro/crypto';
 import type { KeyStore, KeyType } from '@milagro/keystore';
 import { CID } from 'multiformats/cid';
 import { IDENTITY_VERSION, PREV_SIGNATURE_CONTEXT, SELF_SIGNATURE_CONTEXT } from './constants.js';
@@ -345,5 +345,35 @@ export function identitySigner(owned: OwnedIdentity, keyStore: KeyStore): { read
   return {
     id: owned.id.toString(),
     sign: (message, context) => signWithGeneration(keyStore, owned.labelPrefix, owned.document.seq, message, context),
+  };
+}
+
+/**
+ * The identity's decryption capability, shaped as `@milagro/envelope`'s `EnvelopeRecipientKey`:
+ * HPKE opens whose X-Wing decapsulation happens inside the key store, so the secret key never
+ * leaves it. `generation` defaults to the current one; pass an older one to open envelopes sealed
+ * to keys that were current before a rotation (their X-Wing keys are kept).
+ * @throws PkiError `INVALID_ARGUMENT` for a generation the identity has not reached,
+ *   `KEY_STORE_FAILED` when the key store no longer holds that generation's X-Wing key.
+ */
+export async function identityRecipientKey(
+  owned: OwnedIdentity,
+  keyStore: KeyStore,
+  generation: number = owned.document.seq,
+): Promise<{
+  readonly id: string;
+  readonly publicKey: Uint8Array;
+  unwrap(enc: Uint8Array, ciphertext: Uint8Array, info: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+}> {
+  if (!Number.isSafeInteger(generation) || generation < 0 || generation > owned.document.seq) {
+    throw new PkiError('INVALID_ARGUMENT', `generation must be an integer from 0 to ${owned.document.seq}`);
+  }
+  const label = keyLabel(owned.labelPrefix, generation, KEY_TYPES.kem);
+  const publicKey = await publicKeyOf(keyStore, label, KEY_TYPES.kem, false);
+  const decapsulator = { publicKey, decapsulate: (cipherText: Uint8Array) => keyStore.decapsulate({ label }, cipherText) };
+  return {
+    id: owned.id.toString(),
+    publicKey,
+    unwrap: (enc, ciphertext, info, aad) => hpkeOpen(decapsulator, enc, ciphertext, { info, aad }),
   };
 }

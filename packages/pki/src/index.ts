@@ -45,6 +45,7 @@ export {
   revokeIdentity,
   loadIdentity,
   identitySigner,
+  identityRecipientKey,
   type CreateIdentityOptions,
   type IdentityControllerOptions,
   type OwnedIdentity,
