@@ -1,6 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
+import { equals } from 'multiformats/bytes';
 import { DAG_CBOR_CODE, RAW_CODE } from './constants.js';
 import { IpfsError } from './errors.js';
 
@@ -27,6 +28,21 @@ export async function cidOf(bytes: Uint8Array, code: number = RAW_CODE): Promise
 export function checkSize(size: number, maxBytes: number, cid?: CID): void {
   if (size > maxBytes) {
     throw new IpfsError('TOO_LARGE', `block${cid === undefined ? '' : ` ${cid.toString()}`} is ${size} bytes, limit ${maxBytes}`);
+  }
+}
+
+/**
+ * Checks that `bytes` hash to `cid`. A remote backend (Kubo over HTTP) is not trusted to return the
+ * right bytes. Only sha2-256 (the hash of every block we write) is accepted: a CID under any other
+ * hash is refused with `UNSUPPORTED` rather than returned unchecked.
+ */
+export async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
+  if (cid.multihash.code !== sha256.code) {
+    throw new IpfsError('UNSUPPORTED', `${cid.toString()} uses multihash 0x${cid.multihash.code.toString(16)}; only sha2-256 is verified`);
+  }
+  const digest = await sha256.digest(bytes);
+  if (!equals(digest.bytes, cid.multihash.bytes)) {
+    throw new IpfsError('INVALID_DATA', `block bytes do not match ${cid.toString()}`);
   }
 }
 

@@ -14,9 +14,19 @@ export interface GetOptions extends CallOptions {
   maxBytes?: number;
 }
 
+/** Options of pinning. */
+export interface PinOptions extends CallOptions {
+  /**
+   * `true` (the default) pins the block and every block it links to, fetching missing ones;
+   * `false` pins the block alone. Pin chains (each block linking to its predecessor) block by
+   * block with `false`: a recursive pin walks the whole chain every time.
+   */
+  recursive?: boolean;
+}
+
 /** Options of writes. */
-export interface PutOptions extends CallOptions {
-  /** Also pin the new block so garbage collection keeps it. Default `false`. */
+export interface PutOptions extends PinOptions {
+  /** Also pin the new block so garbage collection keeps it (as `recursive` says). Default `false`. */
   pin?: boolean;
 }
 
@@ -37,9 +47,9 @@ export interface ContentStore {
   putDag(value: unknown, options?: PutOptions): Promise<CID>;
   /** Fetches a DAG-CBOR block and decodes it; a non-DAG-CBOR CID or bad bytes give `INVALID_DATA`. */
   getDag<T = unknown>(cid: CID | string, options?: GetOptions): Promise<T>;
-  /** Pins the block and, recursively, every block it links to (fetching missing ones). */
-  pin(cid: CID | string, options?: CallOptions): Promise<void>;
-  /** Removes a recursive pin; unpinning something not pinned is not an error. */
+  /** Pins the block and, unless `recursive` is false, every block it links to (fetching missing ones). */
+  pin(cid: CID | string, options?: PinOptions): Promise<void>;
+  /** Removes the block's pin, recursive or not; unpinning something not pinned is not an error. */
   unpin(cid: CID | string, options?: CallOptions): Promise<void>;
   /** True when the block is pinned (directly or recursively as a root). */
   isPinned(cid: CID | string, options?: CallOptions): Promise<boolean>;

@@ -83,7 +83,10 @@ export async function createEmbeddedNode(options: EmbeddedNodeOptions): Promise<
       ...(psk === undefined ? {} : { connectionProtector: preSharedKey({ psk }) }),
       peerDiscovery: [],
       services: {
-        identify: identify(),
+        // Identify runs once per connection, and until it succeeds Bitswap and gossipsub do not know
+        // the peer speaks their protocols, so the connection carries nothing. libp2p's 5 s timeout
+        // fails on a starved machine (seen with Kubo on a loaded 2-core CI box); allow far longer.
+        identify: identify({ timeout: 30_000 }),
         // Publishing with no subscribed peer is not an error: delivery is best effort by design.
         pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
       },

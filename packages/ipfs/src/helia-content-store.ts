@@ -4,7 +4,7 @@ import { checkSize, cidOf, decodeDag, encodeDag, parseCid } from './block.js';
 import { DAG_CBOR_CODE, RAW_CODE } from './constants.js';
 import { withDeadline } from './deadline.js';
 import { IpfsError } from './errors.js';
-import type { CallOptions, ContentStore, GetOptions, PutOptions } from './content-store.js';
+import type { CallOptions, ContentStore, GetOptions, PinOptions, PutOptions } from './content-store.js';
 
 /** {@link ContentStore} over a Helia node: local blockstore first, then Bitswap from connected peers. */
 export class HeliaContentStore implements ContentStore {
@@ -43,11 +43,12 @@ export class HeliaContentStore implements ContentStore {
     return withDeadline('has', options, async (signal) => this.#helia.blockstore.has(parsed, { signal }));
   }
 
-  async pin(cid: CID | string, options?: CallOptions): Promise<void> {
+  async pin(cid: CID | string, options?: PinOptions): Promise<void> {
     const parsed = parseCid(cid);
+    const depth = options?.recursive === false ? { depth: 0 } : {};
     await withDeadline('pin', options, async (signal) => {
       if (await this.#helia.pins.isPinned(parsed, { signal })) return;
-      for await (const _ of this.#helia.pins.add(parsed, { signal })) {
+      for await (const _ of this.#helia.pins.add(parsed, { signal, ...depth })) {
         // Draining the generator is what pins each block of the DAG.
       }
     });

@@ -2,9 +2,12 @@
  * @packageDocumentation
  *
  * Content-addressed storage and publish/subscribe for Milagro over IPFS, behind two small
- * interfaces, {@link ContentStore} and {@link PubSub}. The adapter, {@link createEmbeddedNode}, is an
- * in-process Helia node on a private consortium network (no bootstrap, DHT, relay, UPnP or mDNS;
- * peers from config; optional swarm key). A Kubo adapter over its RPC API is in progress.
+ * interfaces, {@link ContentStore} and {@link PubSub}, with two adapters:
+ *
+ * - {@link createEmbeddedNode}: an in-process Helia node on a private consortium network
+ *   (no bootstrap, DHT, relay, UPnP or mDNS; peers from config; optional swarm key);
+ * - {@link connectKubo}: a Kubo daemon over its RPC API (install the pinned one with
+ *   `tools/kubo/install.sh`).
  *
  * @example
  * ```ts
@@ -18,10 +21,12 @@
  */
 export { IpfsError, isIpfsError } from './errors.js';
 export type { IpfsErrorCode } from './errors.js';
-export type { CallOptions, ContentStore, GetOptions, PutOptions } from './content-store.js';
+export type { CallOptions, ContentStore, GetOptions, PinOptions, PutOptions } from './content-store.js';
 export type { PubSub, PubSubHandler, PubSubMessage } from './pubsub.js';
 export type { IpfsNode } from './ipfs-node.js';
 export { createEmbeddedNode } from './embedded-node.js';
 export type { EmbeddedNodeOptions } from './embedded-node.js';
+export { connectKubo } from './kubo-node.js';
+export type { KuboNodeOptions } from './kubo-node.js';
 export { generateSwarmKey } from './swarm-key.js';
 export { DEFAULT_MAX_BLOCK_BYTES, DEFAULT_TIMEOUT_MS } from './constants.js';

@@ -1,6 +1,7 @@
 /**
- * The ContentStore and PubSub contract, run per backend (the embedded Helia node; the Kubo adapter
- * joins this list when it lands), so every backend behaves the same.
+ * One contract, two backends: the embedded Helia node and a real Kubo daemon must behave the same
+ * through ContentStore and PubSub. Without the pinned Kubo binary the Kubo cases skip with the reason
+ * printed, or fail when CI is set (see support/kubo-binary.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,15 +9,19 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { createEmbeddedNode, IpfsError } from '@milagro/ipfs';
+import { connectKubo, createEmbeddedNode, IpfsError } from '@milagro/ipfs';
 import type { IpfsNode } from '@milagro/ipfs';
+import { startKubo } from '../../../tools/kubo/kubo-daemon.js';
+import { kuboAvailability, reportMissingKubo } from './support/kubo-binary.js';
 
 interface Backend {
   name: string;
+  unavailable?: { missing: string; mustFail: boolean };
   open(): Promise<{ node: IpfsNode; close(): Promise<void> }>;
 }
 
 const MAX = 64 * 1024;
+const kubo = kuboAvailability();
 const backends: Backend[] = [
   {
     name: 'embedded Helia',
@@ -24,6 +29,20 @@ const backends: Backend[] = [
       const dataDir = await mkdtemp(join(tmpdir(), 'milagro-ipfs-'));
       const node = await createEmbeddedNode({ dataDir, maxBlockBytes: MAX });
       return { node, close: async () => { await node.stop(); await rm(dataDir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: 'Kubo',
+    ...('missing' in kubo ? { unavailable: kubo } : {}),
+    async open() {
+      const daemon = await startKubo({ binary: 'binary' in kubo ? kubo.binary : undefined });
+      try {
+        const node = await connectKubo({ url: daemon.apiUrl, maxBlockBytes: MAX });
+        return { node, close: async () => { await node.stop(); await daemon.stop(); } };
+      } catch (error) {
+        await daemon.stop();
+        throw error;
+      }
     },
   },
 ];
@@ -39,6 +58,11 @@ async function absentCid(): Promise<CID> {
 }
 
 describe.each(backends)('ContentStore and PubSub contract: $name', (backend) => {
+  if (backend.unavailable !== undefined) {
+    reportMissingKubo(`${backend.name} contract`, backend.unavailable);
+    return;
+  }
+
   let opened: Awaited<ReturnType<Backend['open']>>;
   let store: IpfsNode['store'];
   beforeAll(async () => {
@@ -95,6 +119,19 @@ describe.each(backends)('ContentStore and PubSub contract: $name', (backend) => 
     await store.unpin(cid);
     const pinnedOnPut = await store.put(new TextEncoder().encode('pinned on put'), { pin: true });
     expect(await store.isPinned(pinnedOnPut)).toBe(true);
+  });
+
+  it('pins a block alone when asked (recursive: false), without walking or fetching what it links to', async () => {
+    const missing = await absentCid();
+    // A chain link to a block nobody has: a recursive pin would have to fetch it.
+    const link = await store.putDag({ prev: missing, n: 2 }, { pin: true, recursive: false, timeoutMs: 5_000 });
+    expect(await store.isPinned(link)).toBe(true);
+    await store.unpin(link);
+    expect(await store.isPinned(link)).toBe(false);
+    await store.pin(link, { recursive: false });
+    expect(await store.isPinned(link)).toBe(true);
+    await store.unpin(link);
+    expect(await store.isPinned(link)).toBe(false);
   });
 
   it('refuses a block over the size limit with TOO_LARGE (put, and get with a lower maxBytes)', async () => {

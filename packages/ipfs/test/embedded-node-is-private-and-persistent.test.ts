@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { createEmbeddedNode, generateSwarmKey, IpfsError } from '@milagro/ipfs';
 import type { EmbeddedNodeOptions, IpfsNode } from '@milagro/ipfs';
 import { parseSwarmKey } from '../src/swarm-key.js';
-import { waitFor } from './support/peer-process.js';
+import { waitFor } from '../../../tools/jest/peer-process.js';
 
 const dirs: string[] = [];
 const nodes: IpfsNode[] = [];

@@ -5,8 +5,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllPeers, spawnPeer, waitFor } from './support/peer-process.js';
-import type { PeerProcess } from './support/peer-process.js';
+import { killAllPeers, spawnPeer, waitFor, type PeerProcess } from '../../../tools/jest/peer-process.js';
+
+const ENTRY = join(__dirname, 'support', 'helia-peer.ts');
+const peerId = (peer: PeerProcess): string => String(peer.ready['peerId']);
+const addrs = (peer: PeerProcess): string[] => peer.ready['addrs'] as string[];
+const isMessage = (data: string) => (event: { event: string; data?: unknown }) => event.event === 'message' && event.data === data;
 
 jest.setTimeout(90_000);
 
@@ -16,9 +20,9 @@ const dirs: string[] = [];
 
 beforeAll(async () => {
   for (let i = 0; i < 2; i++) dirs.push(await mkdtemp(join(tmpdir(), 'milagro-peer-')));
-  a = await spawnPeer({ dataDir: dirs[0] });
-  b = await spawnPeer({ dataDir: dirs[1], peers: a.addrs });
-  await waitFor('b connected to a', async () => (await b.request<string[]>('connected')).includes(a.peerId));
+  a = await spawnPeer({ entry: ENTRY, config: { dataDir: dirs[0] } });
+  b = await spawnPeer({ entry: ENTRY, config: { dataDir: dirs[1], peers: addrs(a) } });
+  await waitFor('b connected to a', async () => (await b.request<string[]>('connected')).includes(peerId(a)));
 }, 150_000);
 
 afterAll(async () => {
@@ -40,14 +44,14 @@ it('gossipsub messages cross between the processes in both directions', async ()
   await a.request('subscribe', { topic });
   await b.request('subscribe', { topic });
   // The mesh forms only once each side has seen the other's subscription.
-  await waitFor('a sees b on topic', async () => (await a.request<string[]>('peers', { topic })).includes(b.peerId));
-  await waitFor('b sees a on topic', async () => (await b.request<string[]>('peers', { topic })).includes(a.peerId));
+  await waitFor('a sees b on topic', async () => (await a.request<string[]>('peers', { topic })).includes(peerId(b)));
+  await waitFor('b sees a on topic', async () => (await b.request<string[]>('peers', { topic })).includes(peerId(a)));
 
   await a.request('publish', { topic, data: b64('hello from A') });
-  const atB = await b.nextMessage((message) => message.data === b64('hello from A'));
-  expect(atB.from).toBe(a.peerId);
+  const atB = await b.nextEvent(isMessage(b64('hello from A')));
+  expect(atB.from).toBe(peerId(a));
 
   await b.request('publish', { topic, data: b64('hello from B') });
-  const atA = await a.nextMessage((message) => message.data === b64('hello from B'));
-  expect(atA.from).toBe(b.peerId);
+  const atA = await a.nextEvent(isMessage(b64('hello from B')));
+  expect(atA.from).toBe(peerId(b));
 });

@@ -1,51 +1,22 @@
 /**
- * Child-process entry: one embedded node driven over stdin/stdout JSON lines, so interop tests run
- * Helia nodes in REAL separate processes. Run by Node 24 directly (type stripping), importing the
- * package's TypeScript sources; the resolve hook below maps their ESM `./x.js` imports to `./x.ts`,
- * which Node's type stripping does not do by itself.
+ * Child-process entry (see tools/jest/peer-process.ts): one embedded node driven over stdin/stdout
+ * JSON lines, so interop tests run Helia nodes in REAL separate processes.
  *
  * Config: env MILAGRO_PEER_CONFIG = JSON EmbeddedNodeOptions.
- * Out: {"event":"ready",peerId,addrs,startMs} | {"event":"message",topic,data,from} | {id,ok,result|code,message}
- * In:  {id,op:"put"|"get"|"dial"|"subscribe"|"publish"|"peers"|"connected"|"stop",...}
- * The child exits when stdin closes, so it never outlives a crashed test runner.
+ * Events: ready {peerId, addrs, startMs} · message {topic, data, from}.
+ * Ops: put · get · dial · subscribe · publish · peers · connected · stop.
  */
-import { registerHooks } from 'node:module';
-import { createInterface } from 'node:readline';
-import type * as Ipfs from '../../src/index.js';
+import { createEmbeddedNode } from '../../src/index.js';
+import { emit, servePeer, type PeerCommand } from '../../../../tools/jest/peer-protocol.js';
 
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
-      throw error;
-    }
-  },
-});
-
-interface Command {
-  id: number;
-  op: string;
-  data?: string;
-  cid?: string;
-  topic?: string;
-  addr?: string;
-  timeoutMs?: number;
-}
-
-const source = new URL('../../src/index.ts', import.meta.url).href;
-const ipfs = (await import(source)) as typeof Ipfs;
-const write = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-};
+type Command = PeerCommand & { data?: string; cid?: string; topic?: string; addr?: string; timeoutMs?: number };
 
 const started = performance.now();
-const node = await ipfs.createEmbeddedNode(JSON.parse(process.env['MILAGRO_PEER_CONFIG'] ?? '{}'));
-write({ event: 'ready', peerId: node.peerId, addrs: await node.multiaddrs(), startMs: performance.now() - started });
+const node = await createEmbeddedNode(JSON.parse(process.env['MILAGRO_PEER_CONFIG'] ?? '{}'));
+const startMs = performance.now() - started;
 
 const onMessage = (message: { topic: string; data: Uint8Array; from?: string }): void => {
-  write({ event: 'message', topic: message.topic, data: Buffer.from(message.data).toString('base64'), from: message.from });
+  emit({ event: 'message', topic: message.topic, data: Buffer.from(message.data).toString('base64'), from: message.from });
 };
 
 async function run(command: Command): Promise<unknown> {
@@ -73,14 +44,4 @@ async function run(command: Command): Promise<unknown> {
   }
 }
 
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  const command = JSON.parse(line) as Command;
-  run(command).then(
-    (result) => write({ id: command.id, ok: true, result }),
-    (error: unknown) => write({ id: command.id, ok: false, code: (error as { code?: string }).code, message: String(error) }),
-  );
-});
-lines.on('close', () => {
-  void node.stop().finally(() => process.exit(0));
-});
+servePeer({ peerId: node.peerId, addrs: await node.multiaddrs(), startMs }, (command) => run(command as Command), () => node.stop());
