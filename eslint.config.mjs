@@ -7,7 +7,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { console: 'readonly', process: 'readonly', globalThis: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly' },
+      globals: { console: 'readonly', process: 'readonly', globalThis: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', URL: 'readonly' },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',

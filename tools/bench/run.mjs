@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every `*.bench.ts` under packages/*/bench and apps/*/bench (or those whose suite is named
 // on the command line), prints a table per suite, and writes bench-results/<suite>.json:
-// [{ suite, case, unit, median, samples, baseline, ratio, ratioRange }]. `median` pools every
-// sample of the case; `ratio` = median / baseline median; `ratioRange` is the lowest and highest
+// [{ suite, case, unit, median, p99, samples, baseline, ratio, ratioRange }]. `median` pools every
+// sample of the case (`p99` is the 99th-percentile latency of the same pool, in the same unit); `ratio` = median / baseline median; `ratioRange` is the lowest and highest
 // ratio of the individual rounds (cases run interleaved in BENCH_ROUNDS rounds, default 5), which
 // shows how much the machine's noise moved the comparison.
 // Packages are imported from their built dist/, so run `npm run build` first (`npm run bench` does).
@@ -31,6 +31,8 @@ const median = (values) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+/** The q-quantile (nearest rank) of the values. */
+const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)];
 mkdirSync(outDir, { recursive: true });
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.versions.node}`;
 console.log(`Milagro benchmarks on ${machine}\n`);
@@ -97,6 +99,7 @@ for (const file of files) {
       case: c.name,
       unit: c.bytes !== undefined ? 'GiB/s' : 'ms',
       median: report(c, latency(c)),
+      p99: c.minus === undefined ? report(c, quantile(samples.get(c.name), 0.99)) : null,
       samples: samples.get(c.name).length,
       baseline: c.baseline ?? null,
       ratio: null,
@@ -122,6 +125,7 @@ for (const file of files) {
     results.map((r) => ({
       case: r.case,
       median: `${r.median.toPrecision(4)} ${r.unit}`,
+      p99: r.p99 === null ? '' : `${r.p99.toPrecision(4)} ${r.unit}`,
       samples: r.samples,
       baseline: r.baseline ?? '',
       ratio: r.ratio === null ? '' : r.ratio.toFixed(2),

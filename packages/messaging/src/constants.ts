@@ -1,0 +1,35 @@
+/** Tunables and protocol constants of messaging v1 (docs/specs/messaging-v1.md). */
+import { utf8ToBytes } from '@milagro/crypto';
+
+/** Wire format version of announcements and acknowledgements. */
+export const MESSAGING_VERSION = 1;
+
+/** Every identity listens on `<prefix><identity CID>`. */
+export const TOPIC_PREFIX = '/milagro/messaging/1/';
+
+/** Composite-signature context of acknowledgements (domain separation from envelopes and documents). */
+export const ACK_SIGNATURE_CONTEXT = utf8ToBytes('milagro messaging v1 ack');
+
+/** Largest envelope fetched for one message (inline body included). */
+export const DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024;
+
+/**
+ * Envelopes up to this size travel inside their announcement, so the recipient needs no Bitswap
+ * round trip for them (it still checks them against their CID). Larger ones are fetched.
+ */
+export const MAX_INLINE_ENVELOPE_BYTES = 64 * 1024;
+
+/** Largest pubsub frame accepted: an announcement with an inline envelope, plus room for its fields. */
+export const MAX_FRAME_BYTES = MAX_INLINE_ENVELOPE_BYTES + 1024;
+
+/** Time allowed for fetching one envelope or identity document. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
+
+/** First re-announcement delay; doubles per attempt up to {@link DEFAULT_RETRY_MAX_MS}, ±20 % jitter. */
+export const DEFAULT_RETRY_INITIAL_MS = 500;
+
+/** Longest delay between re-announcements of an unacknowledged message. */
+export const DEFAULT_RETRY_MAX_MS = 30_000;
+
+/** Most envelopes fetched behind one announcement while catching up on a sender's outbox chain. */
+export const MAX_CATCH_UP = 10_000;

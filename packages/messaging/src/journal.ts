@@ -1,0 +1,78 @@
+/**
+ * The messenger's durable state as an append-only journal of small records (docs/specs/messaging-v1.md §5).
+ * Everything a messenger knows after a restart (outbox chains, acknowledgements, the inbox and the
+ * application's position in it) is rebuilt by replaying these records in order.
+ */
+import { CID } from 'multiformats/cid';
+
+/** One state change. */
+export type JournalRecord =
+  /** The outbox chain to `to` now ends at `cid`, the sender's `seq`-th envelope to that recipient. */
+  | { readonly k: 'sent'; readonly to: string; readonly cid: CID; readonly seq: number }
+  /** `to` acknowledged `cid` (and so everything before it). */
+  | { readonly k: 'acked'; readonly to: string; readonly cid: CID }
+  /** The inbox gained `from`'s `seq`-th envelope, at inbox `position` (1-based, across all senders). */
+  | { readonly k: 'received'; readonly from: string; readonly cid: CID; readonly seq: number; readonly position: number }
+  /** The application has consumed the inbox through `position` (the default place to resume). */
+  | { readonly k: 'consumed'; readonly position: number };
+
+/**
+ * Where a messenger keeps its journal. `append` must be durable when it resolves (the messenger
+ * acknowledges a message only after its record is appended) and must keep records in order; a crash
+ * may lose a suffix of the last batch, never anything before it.
+ */
+export interface MessagingJournal {
+  /** Every record, oldest first. Called once, before any append. */
+  load(): Promise<JournalRecord[]>;
+  /** Appends records in order, durably. */
+  append(records: readonly JournalRecord[]): Promise<void>;
+  /** Releases the journal; later calls fail. */
+  close(): Promise<void>;
+}
+
+/** A journal held in memory: for tests and for browsers that keep no state across reloads. */
+export class MemoryJournal implements MessagingJournal {
+  readonly #records: JournalRecord[] = [];
+
+  async load(): Promise<JournalRecord[]> {
+    return [...this.#records];
+  }
+
+  async append(records: readonly JournalRecord[]): Promise<void> {
+    this.#records.push(...records);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A record as stored (DAG-CBOR), checked field by field when read back. */
+export function recordValue(record: JournalRecord): Record<string, unknown> {
+  return { ...record };
+}
+
+/**
+ * Reads back a stored record.
+ * @returns undefined when the value is not a valid record (the caller treats that as corruption).
+ */
+export function parseRecord(value: unknown): JournalRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const map = value as Record<string, unknown>;
+  const cid = CID.asCID(map['cid']);
+  const position = map['position'];
+  const seq = map['seq'];
+  const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1;
+  switch (map['k']) {
+    case 'sent':
+      return typeof map['to'] === 'string' && cid !== null && count(seq) ? { k: 'sent', to: map['to'], cid, seq } : undefined;
+    case 'acked':
+      return typeof map['to'] === 'string' && cid !== null ? { k: 'acked', to: map['to'], cid } : undefined;
+    case 'received':
+      return typeof map['from'] === 'string' && cid !== null && count(seq) && count(position)
+        ? { k: 'received', from: map['from'], cid, seq, position }
+        : undefined;
+    case 'consumed':
+      return count(position) ? { k: 'consumed', position } : undefined;
+    default:
+      return undefined;
+  }
+}

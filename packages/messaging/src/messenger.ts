@@ -1,0 +1,749 @@
+/**
+ * Reliable, authenticated delivery of envelopes between identities (docs/specs/messaging-v1.md).
+ *
+ * Sending: seal the body to the recipient with `prev` = the previous envelope to that recipient
+ * (the outbox chain), store and pin it, journal the new chain head, then announce its CID on the
+ * recipient's topic, again and again with backoff until a signed acknowledgement arrives.
+ *
+ * Receiving: on an announcement, fetch the envelope, verify its sender against the PKI, walk its
+ * `prev` links back to the last envelope already held from that sender (catching up on anything
+ * missed), open each in order, journal it into the inbox, and acknowledge the newest. The inbox is
+ * deduplicated by CID and ordered per sender; the application reads it with {@link Messenger.messages}.
+ */
+import { compositeVerify } from '@milagro/crypto';
+import { decodeEnvelope, encodeEnvelope, envelopeCid, isEnvelopeError, openEnvelope, sealEnvelope, type Envelope } from '@milagro/envelope';
+import type { ContentStore, PubSub, PubSubMessage } from '@milagro/ipfs';
+import type { KeyStore } from '@milagro/keystore';
+import { identityRecipientKey, identitySigner, isPkiError, type IdentityResolver, type OwnedIdentity, type ResolvedIdentity } from '@milagro/pki';
+import * as dagCbor from '@ipld/dag-cbor';
+import type { CID } from 'multiformats/cid';
+import {
+  ACK_SIGNATURE_CONTEXT,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  DEFAULT_RETRY_INITIAL_MS,
+  DEFAULT_RETRY_MAX_MS,
+  MAX_CATCH_UP,
+  MAX_INLINE_ENVELOPE_BYTES,
+  TOPIC_PREFIX,
+} from './constants.js';
+import { MessagingError } from './errors.js';
+import type { JournalRecord, MessagingJournal } from './journal.js';
+import { acknowledgementSignedBytes, decodeFrame, encodeFrame, FrameError, isIdentityId, type Acknowledgement, type Announcement } from './wire.js';
+
+/** Why an incoming message or acknowledgement was refused. */
+export type RejectionReason =
+  /** A frame or envelope that does not decode. */
+  | 'malformed'
+  /** The sender's identity cannot be resolved: absent, or its documents do not verify. */
+  | 'unknown-sender'
+  /** The sender's identity is revoked. */
+  | 'revoked-sender'
+  /** The sender's identity has two valid successors of one document. */
+  | 'forked-sender'
+  /** The envelope is not signed by the identity it names as sender. */
+  | 'bad-signature'
+  /** The envelope is not sealed to this identity. */
+  | 'not-addressed'
+  /** The envelope does not extend the sender's chain as this inbox holds it (a fork, or a restarted chain). */
+  | 'broken-chain'
+  /** The envelope verifies but does not decrypt. */
+  | 'undecryptable'
+  /** The envelope could not be fetched in time (transient: the sender will announce it again). */
+  | 'unavailable'
+  /** An acknowledgement whose signature does not verify against the acknowledging identity. */
+  | 'bad-ack';
+
+/** A refused message, reported to {@link MessengerOptions.onRejected}. Carries no message content. */
+export interface Rejection {
+  readonly reason: RejectionReason;
+  /** The identity the frame claimed to come from, when it decoded. */
+  readonly from?: string;
+  /** The announced envelope or acknowledged CID, when known. */
+  readonly cid?: string;
+  /** What failed, for logs. */
+  readonly detail: string;
+}
+
+/** Counters since start (not persisted). */
+export interface MessagingStats {
+  /** Envelopes sent (sealed, stored, journaled). */
+  sent: number;
+  /** Outbox envelopes acknowledged by their recipients. */
+  acknowledged: number;
+  /** Announcements published again because no acknowledgement came. */
+  reannounced: number;
+  /** Envelopes added to the inbox. */
+  received: number;
+  /** Announcements of envelopes already in the inbox (answered with an acknowledgement, not delivered again). */
+  duplicates: number;
+  /** Refused messages and acknowledgements by reason. */
+  rejected: Record<RejectionReason, number>;
+}
+
+/** What a messenger needs: who it is, its keys, the IPFS node, the PKI and its journal. */
+export interface MessengerOptions {
+  /** This node's identity; the messenger listens on its topic and signs as it. */
+  readonly identity: OwnedIdentity;
+  /** The key store holding the identity's keys (signing and X-Wing decapsulation happen inside it). */
+  readonly keyStore: KeyStore;
+  /** Where envelopes are stored and fetched. */
+  readonly store: ContentStore;
+  /** Where announcements and acknowledgements travel. */
+  readonly pubsub: PubSub;
+  /** Resolves senders and recipients; share one per process so verified chains are cached once. */
+  readonly resolver: IdentityResolver;
+  /** Durable state; a `FileJournal` on Node. One journal per identity, one messenger per journal. */
+  readonly journal: MessagingJournal;
+  /** Largest envelope accepted (default 1 MiB); larger bodies belong in detached envelopes. */
+  readonly maxEnvelopeBytes?: number;
+  /** Time allowed to fetch one envelope or identity document (default 10 s). */
+  readonly fetchTimeoutMs?: number;
+  /** First re-announcement delay in ms (default 500); doubles per attempt. */
+  readonly retryInitialMs?: number;
+  /** Longest re-announcement delay in ms (default 30,000). */
+  readonly retryMaxMs?: number;
+  /** Told about each refused message (for logs and metrics). */
+  readonly onRejected?: (rejection: Rejection) => void;
+}
+
+/** A message to send: an application content type and the plaintext body. */
+export interface OutgoingMessage {
+  /** Content type, e.g. `milagro/dkg/round1`: 1..256 printable ASCII characters. */
+  readonly type: string;
+  /** Version of the content type's schema (default 1). */
+  readonly typeVersion?: number;
+  /** The plaintext; sealed so that only the recipient reads it. */
+  readonly body: Uint8Array;
+}
+
+/** A sent message: where it is, and a promise that settles when the recipient holds it. */
+export interface SentMessage {
+  /** The envelope's CID. */
+  readonly cid: CID;
+  /** Its place in the outbox chain to this recipient (1 = first). */
+  readonly seq: number;
+  /** Resolves once the recipient acknowledges it (or a later message); rejects `CLOSED` on close. */
+  readonly acknowledged: Promise<void>;
+}
+
+/** A message from the inbox: verified, decrypted, in order per sender. */
+export interface DeliveredMessage {
+  /** Place in this inbox (1-based, across senders); pass to `consumed` and `messages({ after })`. */
+  readonly position: number;
+  /** The sender's identity (CID string), verified against the PKI. */
+  readonly from: string;
+  /** Its place in the sender's chain to us (1 = first). */
+  readonly seq: number;
+  /** The envelope's CID. */
+  readonly cid: CID;
+  readonly type: string;
+  readonly typeVersion: number;
+  /** The decrypted body. */
+  readonly body: Uint8Array;
+}
+
+/** Options of {@link Messenger.messages}. */
+export interface ReadOptions {
+  /**
+   * Yield messages after this inbox position. Default: the position last passed to `consumed`.
+   * An application that stores its effects durably should store the position with them and pass it
+   * here on start: that makes its processing exactly-once even across crashes.
+   */
+  readonly after?: number;
+  /** Ends the iteration. */
+  readonly signal?: AbortSignal;
+}
+
+interface Outbox {
+  head?: CID;
+  /** The head's bytes when they travel inline in announcements. */
+  inline?: Uint8Array;
+  seq: number;
+  ackedSeq: number;
+  /** seq of each unacknowledged envelope, by CID string. */
+  readonly unacked: Map<string, number>;
+  readonly waiters: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  timer?: ReturnType<typeof setTimeout>;
+  attempt: number;
+}
+
+interface Inbox {
+  head?: CID;
+  seq: number;
+  /** Every envelope CID held from this sender: replays of old ones are duplicates, not forks. */
+  readonly held: Set<string>;
+}
+
+/** What a reader needs of an opened envelope. */
+interface Opened {
+  readonly type: string;
+  readonly typeVersion: number;
+  readonly body: Uint8Array;
+}
+
+interface InboxEntry {
+  readonly from: string;
+  readonly cid: CID;
+  readonly seq: number;
+}
+
+/** Opened envelopes kept for readers that keep up; others re-open the envelope from the store. */
+const OPENED_CACHE_ENTRIES = 1024;
+
+function emptyStats(): MessagingStats {
+  return {
+    sent: 0,
+    acknowledged: 0,
+    reannounced: 0,
+    received: 0,
+    duplicates: 0,
+    rejected: {
+      malformed: 0,
+      'unknown-sender': 0,
+      'revoked-sender': 0,
+      'forked-sender': 0,
+      'bad-signature': 0,
+      'not-addressed': 0,
+      'broken-chain': 0,
+      undecryptable: 0,
+      unavailable: 0,
+      'bad-ack': 0,
+    },
+  };
+}
+
+/** The topic an identity listens on. */
+export function messagingTopic(identity: string): string {
+  return `${TOPIC_PREFIX}${identity}`;
+}
+
+/** A refusal raised while processing an announcement. */
+class Refusal extends Error {
+  constructor(
+    readonly reason: RejectionReason,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** One messenger per identity and journal. Start it with {@link Messenger.start}. */
+export class Messenger {
+  readonly #options: MessengerOptions;
+  readonly #me: string;
+  readonly #maxEnvelopeBytes: number;
+  readonly #fetchTimeoutMs: number;
+  readonly #retryInitialMs: number;
+  readonly #retryMaxMs: number;
+  readonly #signer: ReturnType<typeof identitySigner>;
+  readonly #recipientKey: Awaited<ReturnType<typeof identityRecipientKey>>;
+  readonly #outboxes = new Map<string, Outbox>();
+  readonly #inboxes = new Map<string, Inbox>();
+  readonly #entries: InboxEntry[] = [];
+  readonly #opened = new Map<number, Opened>();
+  readonly #entryWaiters = new Set<() => void>();
+  /** Work serialised per peer: sends per recipient, announcements per sender. */
+  readonly #queues = new Map<string, Promise<void>>();
+  /** Announcements waiting per sender, so one acknowledgement answers a burst. */
+  readonly #queuedAnnouncements = new Map<string, number>();
+  /** Senders owed an acknowledgement (something was received, or a duplicate announced). */
+  readonly #ackDue = new Set<string>();
+  readonly #stats = emptyStats();
+  readonly #onFrame = (message: PubSubMessage): void => this.#receiveFrame(message.data);
+  #consumed = 0;
+  #closed = false;
+
+  private constructor(options: MessengerOptions, recipientKey: Awaited<ReturnType<typeof identityRecipientKey>>) {
+    this.#options = options;
+    this.#me = options.identity.id.toString();
+    this.#maxEnvelopeBytes = positive(options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'maxEnvelopeBytes');
+    this.#fetchTimeoutMs = positive(options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, 'fetchTimeoutMs');
+    this.#retryInitialMs = positive(options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS, 'retryInitialMs');
+    this.#retryMaxMs = Math.max(this.#retryInitialMs, positive(options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, 'retryMaxMs'));
+    this.#signer = identitySigner(options.identity, options.keyStore);
+    this.#recipientKey = recipientKey;
+  }
+
+  /**
+   * Replays the journal, subscribes to this identity's topic and re-announces every
+   * unacknowledged outbox chain.
+   * @throws MessagingError `JOURNAL_FAILED` for an unreadable journal, `INVALID_ARGUMENT` for bad options.
+   */
+  static async start(options: MessengerOptions): Promise<Messenger> {
+    let recipientKey: Awaited<ReturnType<typeof identityRecipientKey>>;
+    try {
+      recipientKey = await identityRecipientKey(options.identity, options.keyStore);
+    } catch (cause) {
+      throw new MessagingError('INVALID_ARGUMENT', "the key store does not hold the identity's X-Wing key", { cause });
+    }
+    const messenger = new Messenger(options, recipientKey);
+    let records: JournalRecord[];
+    try {
+      records = await options.journal.load();
+    } catch (cause) {
+      if (cause instanceof MessagingError) throw cause;
+      throw new MessagingError('JOURNAL_FAILED', 'the journal could not be read', { cause });
+    }
+    for (const record of records) messenger.#replay(record);
+    for (const outbox of messenger.#outboxes.values()) {
+      for (const [cid, seq] of outbox.unacked) if (seq <= outbox.ackedSeq) outbox.unacked.delete(cid);
+    }
+    await options.pubsub.subscribe(messagingTopic(messenger.#me), messenger.#onFrame);
+    for (const [to, outbox] of messenger.#outboxes) if (outbox.seq > outbox.ackedSeq) messenger.#scheduleAnnouncement(to, outbox, 0);
+    return messenger;
+  }
+
+  /** This messenger's identity (CID string). */
+  get id(): string {
+    return this.#me;
+  }
+
+  /** Counters since start. */
+  stats(): MessagingStats {
+    return structuredClone(this.#stats);
+  }
+
+  /** The newest inbox position (0 when empty). */
+  get inboxLength(): number {
+    return this.#entries.length;
+  }
+
+  /**
+   * Sends `message` to identity `to`: sealed to its current X-Wing key, chained after the previous
+   * message to it, stored, journaled and announced. Resolves once the message is durable on this
+   * side; `acknowledged` resolves once the recipient holds it. Messages to one recipient keep
+   * their order.
+   * @throws MessagingError `INVALID_ARGUMENT`, `RECIPIENT_UNAVAILABLE`, `STORE_FAILED`, `JOURNAL_FAILED`, `CLOSED`.
+   */
+  async send(to: string, message: OutgoingMessage): Promise<SentMessage> {
+    this.#checkOpen();
+    if (!isIdentityId(to)) throw new MessagingError('INVALID_ARGUMENT', 'the recipient must be an identity CID string');
+    if (to === this.#me) throw new MessagingError('INVALID_ARGUMENT', 'a messenger does not send to itself');
+    if (!(message?.body instanceof Uint8Array)) throw new MessagingError('INVALID_ARGUMENT', 'the body must be a Uint8Array');
+    return this.#serialised(`out:${to}`, () => this.#send(to, message));
+  }
+
+  /**
+   * The inbox, in position order, waiting for new messages until `signal` aborts or the
+   * messenger closes. Every message is yielded once per call; record progress with {@link consumed}
+   * (or keep the position with your own state and pass it as `after`).
+   */
+  async *messages(options: ReadOptions = {}): AsyncGenerator<DeliveredMessage> {
+    let position = options.after ?? this.#consumed;
+    if (!Number.isSafeInteger(position) || position < 0) throw new MessagingError('INVALID_ARGUMENT', '`after` must be a non-negative integer');
+    const signal = options.signal;
+    while (!this.#closed && signal?.aborted !== true) {
+      if (position < this.#entries.length) {
+        position += 1;
+        yield await this.#materialise(position);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.#entryWaiters.delete(wake);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.#entryWaiters.add(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  /** Records that the application has consumed the inbox through `position` (durably). */
+  async consumed(position: number): Promise<void> {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(position) || position < 1 || position > this.#entries.length) {
+      throw new MessagingError('INVALID_ARGUMENT', `position must be from 1 to ${this.#entries.length}`);
+    }
+    if (position <= this.#consumed) return;
+    await this.#append([{ k: 'consumed', position }]);
+    this.#consumed = Math.max(this.#consumed, position);
+  }
+
+  /**
+   * Stops listening and retrying, waits for work in progress, and closes the journal. Pending
+   * `acknowledged` promises reject with `CLOSED`; their messages are re-announced on the next start.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#options.pubsub.unsubscribe(messagingTopic(this.#me), this.#onFrame).catch(() => undefined);
+    await Promise.allSettled([...this.#queues.values()]);
+    for (const outbox of this.#outboxes.values()) {
+      clearTimeout(outbox.timer);
+      for (const waiter of outbox.waiters.values()) waiter.reject(new MessagingError('CLOSED', 'the messenger closed before the message was acknowledged'));
+      outbox.waiters.clear();
+    }
+    for (const wake of [...this.#entryWaiters]) wake();
+    await this.#options.journal.close();
+  }
+
+  // --- sending -------------------------------------------------------------------------------
+
+  async #send(to: string, message: OutgoingMessage): Promise<SentMessage> {
+    this.#checkOpen();
+    let recipient: ResolvedIdentity;
+    try {
+      recipient = await this.#options.resolver.resolve(to, { timeoutMs: this.#fetchTimeoutMs });
+    } catch (cause) {
+      throw new MessagingError('RECIPIENT_UNAVAILABLE', `identity ${to} cannot be messaged: ${isPkiError(cause) ? cause.code : 'resolution failed'}`, { cause });
+    }
+    const outbox = this.#outbox(to);
+    let envelope: Envelope;
+    try {
+      envelope = await sealEnvelope({
+        from: this.#signer,
+        to: [{ id: to, publicKey: recipient.keys.kem }],
+        type: message.type,
+        typeVersion: message.typeVersion ?? 1,
+        ...(outbox.head === undefined ? {} : { prev: outbox.head }),
+        body: message.body,
+      });
+    } catch (cause) {
+      if (isEnvelopeError(cause, 'INVALID_ARGUMENT')) throw new MessagingError('INVALID_ARGUMENT', cause.message, { cause });
+      throw cause;
+    }
+    const { cid, bytes } = await this.#store(envelope);
+    const seq = outbox.seq + 1;
+    await this.#append([{ k: 'sent', to, cid, seq }]);
+    outbox.head = cid;
+    outbox.inline = bytes.length <= MAX_INLINE_ENVELOPE_BYTES ? bytes : undefined;
+    outbox.seq = seq;
+    outbox.unacked.set(cid.toString(), seq);
+    this.#stats.sent += 1;
+    const acknowledged = new Promise<void>((resolve, reject) => outbox.waiters.set(seq, { resolve, reject }));
+    acknowledged.catch(() => undefined); // a caller that never awaits it must not see an unhandled rejection
+    this.#scheduleAnnouncement(to, outbox, 0);
+    return { cid, seq, acknowledged };
+  }
+
+  /** Stores and pins an envelope (the block alone: its chain is pinned block by block). */
+  async #store(envelope: Envelope | Uint8Array): Promise<{ cid: CID; bytes: Uint8Array }> {
+    const bytes = envelope instanceof Uint8Array ? envelope : encodeEnvelope(envelope);
+    const expected = envelopeCid(bytes);
+    let cid: CID;
+    try {
+      // Envelopes are canonical DAG-CBOR, so re-encoding the decoded value gives the same block.
+      cid = await this.#options.store.putDag(dagCbor.decode(bytes), { pin: true, recursive: false, timeoutMs: this.#fetchTimeoutMs });
+    } catch (cause) {
+      throw new MessagingError('STORE_FAILED', 'the envelope could not be stored', { cause });
+    }
+    if (cid.toString() !== expected.toString()) throw new MessagingError('STORE_FAILED', `the store addressed the envelope as ${cid.toString()}, expected ${expected.toString()}`);
+    return { cid, bytes };
+  }
+
+  /** Announces the outbox head now (`attempt` 0) or after the backoff for `attempt`. */
+  #scheduleAnnouncement(to: string, outbox: Outbox, attempt: number): void {
+    clearTimeout(outbox.timer);
+    if (this.#closed) return;
+    outbox.attempt = attempt;
+    const delay = attempt === 0 ? 0 : jitter(Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** (attempt - 1)));
+    outbox.timer = setTimeout(() => {
+      if (this.#closed || outbox.head === undefined || outbox.ackedSeq >= outbox.seq) return;
+      if (attempt > 0) this.#stats.reannounced += 1;
+      const inline = outbox.inline === undefined ? {} : { envelope: outbox.inline };
+      const frame = encodeFrame({ kind: 'announce', from: this.#me, head: this.#options.identity.head, cid: outbox.head, ...inline });
+      // A failed publish (no peer on the topic yet) is what the retry is for.
+      this.#options.pubsub.publish(messagingTopic(to), frame).catch(() => undefined);
+      this.#scheduleAnnouncement(to, outbox, attempt + 1);
+    }, delay);
+    outbox.timer.unref?.();
+  }
+
+  async #acknowledged(ack: Acknowledgement): Promise<void> {
+    const outbox = this.#outboxes.get(ack.from);
+    const seq = outbox?.unacked.get(ack.cid.toString());
+    if (outbox === undefined || seq === undefined || ack.to !== this.#me) return; // stale, foreign or already acknowledged
+    let acker: ResolvedIdentity;
+    try {
+      acker = await this.#options.resolver.resolve(ack.from, { heads: [ack.head], timeoutMs: this.#fetchTimeoutMs });
+    } catch (error) {
+      this.#reject({ reason: 'bad-ack', from: ack.from, cid: ack.cid.toString(), detail: `acknowledging identity does not resolve: ${describe(error)}` });
+      return;
+    }
+    if (!compositeVerify(acker.keys.sign, acknowledgementSignedBytes(ack), ack.sig, ACK_SIGNATURE_CONTEXT)) {
+      this.#reject({ reason: 'bad-ack', from: ack.from, cid: ack.cid.toString(), detail: 'acknowledgement signature does not verify' });
+      return;
+    }
+    if (seq <= outbox.ackedSeq) return;
+    await this.#append([{ k: 'acked', to: ack.from, cid: ack.cid }]);
+    this.#stats.acknowledged += seq - outbox.ackedSeq;
+    outbox.ackedSeq = seq;
+    for (const [cid, s] of outbox.unacked) if (s <= seq) outbox.unacked.delete(cid);
+    for (const [s, waiter] of outbox.waiters) {
+      if (s > seq) continue;
+      outbox.waiters.delete(s);
+      waiter.resolve();
+    }
+    if (outbox.ackedSeq >= outbox.seq) clearTimeout(outbox.timer);
+  }
+
+  // --- receiving -----------------------------------------------------------------------------
+
+  #receiveFrame(data: Uint8Array): void {
+    if (this.#closed) return;
+    let frame: Announcement | Acknowledgement;
+    try {
+      frame = decodeFrame(data);
+    } catch (error) {
+      this.#reject({ reason: 'malformed', detail: error instanceof FrameError ? error.message : 'undecodable frame' });
+      return;
+    }
+    if (frame.from === this.#me) return;
+    if (frame.kind === 'ack') {
+      void this.#serialised(`out:${frame.from}`, () => this.#acknowledged(frame)).catch(() => undefined);
+      return;
+    }
+    const queued = (this.#queuedAnnouncements.get(frame.from) ?? 0) + 1;
+    this.#queuedAnnouncements.set(frame.from, queued);
+    void this.#serialised(`in:${frame.from}`, () => this.#announced(frame)).catch(() => undefined);
+  }
+
+  async #announced(announcement: Announcement): Promise<void> {
+    const from = announcement.from;
+    try {
+      // Only a sender whose envelope verified gets an inbox: announcements cost an attacker nothing.
+      const inbox = this.#inboxes.get(from) ?? { seq: 0, held: new Set<string>() };
+      if (inbox.held.has(announcement.cid.toString())) {
+        this.#stats.duplicates += 1;
+        this.#ackDue.add(from);
+        return;
+      }
+      await this.#catchUp(announcement, inbox);
+    } catch (error) {
+      if (error instanceof Refusal) this.#reject({ reason: error.reason, from, cid: announcement.cid.toString(), detail: error.detail });
+      else if (!this.#closed) this.#reject({ reason: 'unavailable', from, cid: announcement.cid.toString(), detail: describe(error) });
+    } finally {
+      const left = (this.#queuedAnnouncements.get(from) ?? 1) - 1;
+      if (left > 0) this.#queuedAnnouncements.set(from, left);
+      else {
+        this.#queuedAnnouncements.delete(from);
+        // The last announcement of a burst: one acknowledgement covers the whole chain.
+        if (this.#ackDue.delete(from)) await this.#acknowledge(from).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Fetches the announced envelope and everything between it and what the inbox holds, then delivers in order. */
+  async #catchUp(announcement: Announcement, inbox: Inbox): Promise<void> {
+    const from = announcement.from;
+    const sender = await this.#resolveSender(from, announcement.head);
+    const senderKey = { id: from, publicKey: sender.keys.sign };
+    const chain: Array<{ cid: CID; bytes: Uint8Array; opened: Opened | undefined }> = [];
+    let cid = announcement.cid;
+    for (;;) {
+      const bytes = chain.length === 0 && announcement.envelope !== undefined ? inlineEnvelope(announcement) : await this.#fetchEnvelope(cid);
+      const envelope = decodeOrRefuse(bytes);
+      if (envelope.header.from !== from) throw new Refusal('bad-signature', `envelope ${cid.toString()} is from ${envelope.header.from}, announced as from ${from}`);
+      // The announced envelope is opened (verified) first, so a forged announcement costs one fetch;
+      // its predecessors are verified as they are opened, oldest first, below.
+      chain.push({ cid, bytes, opened: chain.length === 0 ? await this.#open(bytes, senderKey, cid) : undefined });
+      const prev = envelope.header.prev;
+      if (prev === undefined) {
+        if (inbox.head !== undefined) throw new Refusal('broken-chain', `${cid.toString()} starts a new chain, but ${inbox.seq} envelopes from this sender are held`);
+        break;
+      }
+      if (inbox.head !== undefined && prev.equals(inbox.head)) break;
+      if (inbox.held.has(prev.toString())) throw new Refusal('broken-chain', `${cid.toString()} is a second successor of ${prev.toString()}`);
+      if (chain.length >= MAX_CATCH_UP) throw new Refusal('broken-chain', `more than ${MAX_CATCH_UP} envelopes behind ${announcement.cid.toString()}`);
+      cid = prev;
+    }
+    chain.reverse();
+    for (const link of chain) {
+      const opened = link.opened ?? (await this.#open(link.bytes, senderKey, link.cid));
+      await this.#store(link.bytes); // kept locally and pinned, so it can be re-read after a restart
+      const entry: InboxEntry = { from, cid: link.cid, seq: inbox.seq + 1 };
+      const position = this.#entries.length + 1;
+      await this.#append([{ k: 'received', from, cid: link.cid, seq: entry.seq, position }]);
+      inbox.head = link.cid;
+      inbox.seq = entry.seq;
+      inbox.held.add(link.cid.toString());
+      this.#inboxes.set(from, inbox);
+      this.#ackDue.add(from);
+      this.#entries.push(entry);
+      this.#cacheOpened(position, opened);
+      this.#stats.received += 1;
+      for (const wake of [...this.#entryWaiters]) wake();
+    }
+  }
+
+  async #resolveSender(from: string, head: CID): Promise<ResolvedIdentity> {
+    try {
+      return await this.#options.resolver.resolve(from, { heads: [head], timeoutMs: this.#fetchTimeoutMs });
+    } catch (error) {
+      if (isPkiError(error, 'REVOKED')) throw new Refusal('revoked-sender', `sender ${from} is revoked`);
+      if (isPkiError(error, 'FORKED')) throw new Refusal('forked-sender', `sender ${from} is forked`);
+      if (isPkiError(error, 'NOT_FOUND') && this.#closed) throw error;
+      throw new Refusal('unknown-sender', `sender ${from} does not resolve: ${describe(error)}`);
+    }
+  }
+
+  async #fetchEnvelope(cid: CID): Promise<Uint8Array> {
+    try {
+      return await this.#options.store.get(cid, { timeoutMs: this.#fetchTimeoutMs, maxBytes: this.#maxEnvelopeBytes });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'TOO_LARGE' || code === 'INVALID_DATA' || code === 'INVALID_CID') throw new Refusal('malformed', `envelope ${cid.toString()}: ${String(code)}`);
+      throw error; // transient: timeouts, unreachable peers
+    }
+  }
+
+  async #open(bytes: Uint8Array, sender: { id: string; publicKey: Uint8Array }, cid: CID): Promise<Opened> {
+    try {
+      const { envelope, body } = await openEnvelope(bytes, { sender, recipient: this.#recipientKey });
+      return { type: envelope.header.type, typeVersion: envelope.header.typeVersion, body };
+    } catch (error) {
+      if (isEnvelopeError(error, 'BAD_SIGNATURE')) throw new Refusal('bad-signature', `envelope ${cid.toString()} is not signed by its sender`);
+      if (isEnvelopeError(error, 'NOT_A_RECIPIENT')) throw new Refusal('not-addressed', `envelope ${cid.toString()} is not sealed to this identity`);
+      if (isEnvelopeError(error, 'MALFORMED') || isEnvelopeError(error, 'UNSUPPORTED_VERSION')) throw new Refusal('malformed', `envelope ${cid.toString()} is malformed`);
+      throw new Refusal('undecryptable', `envelope ${cid.toString()} does not open`);
+    }
+  }
+
+  /** Publishes a signed acknowledgement of everything held from `to`. */
+  async #acknowledge(to: string): Promise<void> {
+    const head = this.#inboxes.get(to)?.head;
+    if (head === undefined || this.#closed) return;
+    const unsigned = { from: this.#me, to, cid: head };
+    const sig = await this.#signer.sign(acknowledgementSignedBytes(unsigned), ACK_SIGNATURE_CONTEXT);
+    const frame = encodeFrame({ kind: 'ack', ...unsigned, head: this.#options.identity.head, sig });
+    await this.#options.pubsub.publish(messagingTopic(to), frame);
+  }
+
+  async #materialise(position: number): Promise<DeliveredMessage> {
+    const entry = this.#entries[position - 1]!;
+    let opened = this.#opened.get(position);
+    this.#opened.delete(position);
+    if (opened === undefined) {
+      // Not read while fresh (or read again after a restart): open it anew from the pinned block.
+      const bytes = await this.#options.store.get(entry.cid, { timeoutMs: this.#fetchTimeoutMs, maxBytes: this.#maxEnvelopeBytes });
+      const sender = await this.#options.resolver.resolve(entry.from, { timeoutMs: this.#fetchTimeoutMs });
+      const { envelope, body } = await openEnvelope(bytes, { sender: { id: entry.from, publicKey: sender.keys.sign }, recipient: this.#recipientKey });
+      opened = { type: envelope.header.type, typeVersion: envelope.header.typeVersion, body };
+    }
+    return { position, from: entry.from, seq: entry.seq, cid: entry.cid, ...opened };
+  }
+
+  #cacheOpened(position: number, opened: Opened): void {
+    this.#opened.set(position, opened);
+    while (this.#opened.size > OPENED_CACHE_ENTRIES) this.#opened.delete(this.#opened.keys().next().value!);
+  }
+
+  // --- state ---------------------------------------------------------------------------------
+
+  #replay(record: JournalRecord): void {
+    switch (record.k) {
+      case 'sent': {
+        const outbox = this.#outbox(record.to);
+        if (record.seq !== outbox.seq + 1) throw new MessagingError('JOURNAL_FAILED', `journal: outbox to ${record.to} jumps from ${outbox.seq} to ${record.seq}`);
+        outbox.head = record.cid;
+        outbox.seq = record.seq;
+        outbox.unacked.set(record.cid.toString(), record.seq);
+        break;
+      }
+      case 'acked': {
+        const outbox = this.#outbox(record.to);
+        const seq = outbox.unacked.get(record.cid.toString());
+        if (seq !== undefined && seq > outbox.ackedSeq) outbox.ackedSeq = seq;
+        break;
+      }
+      case 'received': {
+        const inbox = this.#inbox(record.from);
+        if (record.position !== this.#entries.length + 1 || record.seq !== inbox.seq + 1) {
+          throw new MessagingError('JOURNAL_FAILED', `journal: inbox record at position ${record.position} is out of order`);
+        }
+        inbox.head = record.cid;
+        inbox.seq = record.seq;
+        inbox.held.add(record.cid.toString());
+        this.#entries.push({ from: record.from, cid: record.cid, seq: record.seq });
+        break;
+      }
+      case 'consumed':
+        this.#consumed = Math.max(this.#consumed, Math.min(record.position, this.#entries.length));
+        break;
+    }
+  }
+
+  #outbox(to: string): Outbox {
+    let outbox = this.#outboxes.get(to);
+    if (outbox === undefined) {
+      outbox = { seq: 0, ackedSeq: 0, unacked: new Map(), waiters: new Map(), attempt: 0 };
+      this.#outboxes.set(to, outbox);
+    }
+    return outbox;
+  }
+
+  #inbox(from: string): Inbox {
+    let inbox = this.#inboxes.get(from);
+    if (inbox === undefined) {
+      inbox = { seq: 0, held: new Set() };
+      this.#inboxes.set(from, inbox);
+    }
+    return inbox;
+  }
+
+  async #append(records: readonly JournalRecord[]): Promise<void> {
+    try {
+      await this.#options.journal.append(records);
+    } catch (cause) {
+      if (cause instanceof MessagingError) throw cause;
+      throw new MessagingError('JOURNAL_FAILED', 'the journal could not be written', { cause });
+    }
+  }
+
+  /** Runs `task` after every earlier task of the same queue. */
+  #serialised<T>(queue: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(queue) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(queue, settled);
+    void settled.then(() => {
+      if (this.#queues.get(queue) === settled) this.#queues.delete(queue);
+    });
+    return run;
+  }
+
+  #reject(rejection: Rejection): void {
+    this.#stats.rejected[rejection.reason] += 1;
+    this.#options.onRejected?.(rejection);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new MessagingError('CLOSED', 'the messenger is closed');
+  }
+}
+
+/** An announcement's inline envelope, which must be the block its CID names. */
+function inlineEnvelope(announcement: Announcement): Uint8Array {
+  const bytes = announcement.envelope!;
+  if (envelopeCid(bytes).toString() !== announcement.cid.toString()) throw new Refusal('malformed', `the inline envelope is not ${announcement.cid.toString()}`);
+  return bytes;
+}
+
+function decodeOrRefuse(bytes: Uint8Array): Envelope {
+  try {
+    return decodeEnvelope(bytes);
+  } catch {
+    throw new Refusal('malformed', 'the announced block is not an envelope');
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new MessagingError('INVALID_ARGUMENT', `${name} must be a positive integer`);
+  return value;
+}
+
+/** ±20 %, so many senders retrying at once spread out. */
+function jitter(ms: number): number {
+  return Math.round(ms * (0.8 + Math.random() * 0.4));
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}${'code' in error ? ` ${String((error as { code: unknown }).code)}` : ''}: ${error.message}`;
+  return 'unknown error';
+}
