@@ -31,5 +31,8 @@ export const DEFAULT_RETRY_INITIAL_MS = 500;
 /** Longest delay between re-announcements of an unacknowledged message. */
 export const DEFAULT_RETRY_MAX_MS = 30_000;
 
+/** Unacknowledged envelopes re-announced (oldest first) per retry. */
+export const RETRY_WINDOW = 16;
+
 /** Most envelopes fetched behind one announcement while catching up on a sender's outbox chain. */
 export const MAX_CATCH_UP = 10_000;

@@ -16,7 +16,7 @@ import type { ContentStore, PubSub, PubSubMessage } from '@milagro/ipfs';
 import type { KeyStore } from '@milagro/keystore';
 import { identityRecipientKey, identitySigner, isPkiError, type IdentityResolver, type OwnedIdentity, type ResolvedIdentity } from '@milagro/pki';
 import * as dagCbor from '@ipld/dag-cbor';
-import type { CID } from 'multiformats/cid';
+import { CID } from 'multiformats/cid';
 import {
   ACK_SIGNATURE_CONTEXT,
   DEFAULT_FETCH_TIMEOUT_MS,
@@ -25,6 +25,7 @@ import {
   DEFAULT_RETRY_MAX_MS,
   MAX_CATCH_UP,
   MAX_INLINE_ENVELOPE_BYTES,
+  RETRY_WINDOW,
   TOPIC_PREFIX,
 } from './constants.js';
 import { MessagingError } from './errors.js';
@@ -443,13 +444,33 @@ export class Messenger {
     outbox.timer = setTimeout(() => {
       if (this.#closed || outbox.head === undefined || outbox.ackedSeq >= outbox.seq) return;
       if (attempt > 0) this.#stats.reannounced += 1;
-      const inline = outbox.inline === undefined ? {} : { envelope: outbox.inline };
-      const frame = encodeFrame({ kind: 'announce', from: this.#me, head: this.#options.identity.head, cid: outbox.head, ...inline });
       // A failed publish (no peer on the topic yet) is what the retry is for.
-      this.#options.pubsub.publish(messagingTopic(to), frame).catch(() => undefined);
+      this.#announce(to, outbox, attempt === 0).catch(() => undefined);
       this.#scheduleAnnouncement(to, outbox, attempt + 1);
     }, delay);
     outbox.timer.unref?.();
+  }
+
+  /**
+   * A new message announces the chain's head. A retry announces the oldest unacknowledged envelopes
+   * (a window of them, oldest first, inline): a recipient that was away then extends its chain one
+   * envelope at a time, with no Bitswap walk back over everything it missed.
+   */
+  async #announce(to: string, outbox: Outbox, headOnly: boolean): Promise<void> {
+    const head = outbox.head!;
+    const window = headOnly
+      ? [head]
+      : [...outbox.unacked]
+          .filter(([, seq]) => seq > outbox.ackedSeq)
+          .sort((x, y) => x[1] - y[1])
+          .slice(0, RETRY_WINDOW)
+          .map(([cid]) => (cid === head.toString() ? head : CID.parse(cid)));
+    for (const cid of window) {
+      let bytes: Uint8Array | undefined = cid === head ? outbox.inline : undefined;
+      if (bytes === undefined && cid !== head) bytes = await this.#options.store.get(cid, { timeoutMs: this.#fetchTimeoutMs }).catch(() => undefined);
+      const inline = bytes !== undefined && bytes.length <= MAX_INLINE_ENVELOPE_BYTES ? { envelope: bytes } : {};
+      await this.#options.pubsub.publish(messagingTopic(to), encodeFrame({ kind: 'announce', from: this.#me, head: this.#options.identity.head, cid, ...inline }));
+    }
   }
 
   async #acknowledged(ack: Acknowledgement): Promise<void> {
@@ -555,15 +576,18 @@ export class Messenger {
       const opened = link.opened ?? (await this.#open(link.bytes, senderKey, link.cid));
       await this.#store(link.bytes); // kept locally and pinned, so it can be re-read after a restart
       const entry: InboxEntry = { from, cid: link.cid, seq: inbox.seq + 1 };
-      const position = this.#entries.length + 1;
-      await this.#append([{ k: 'received', from, cid: link.cid, seq: entry.seq, position }]);
+      // Senders are processed concurrently; positions are handed out and journaled one at a time, in order.
+      await this.#serialised('inbox', async () => {
+        const position = this.#entries.length + 1;
+        await this.#append([{ k: 'received', from, cid: link.cid, seq: entry.seq, position }]);
+        this.#entries.push(entry);
+        this.#cacheOpened(position, opened);
+      });
       inbox.head = link.cid;
       inbox.seq = entry.seq;
       inbox.held.add(link.cid.toString());
       this.#inboxes.set(from, inbox);
       this.#ackDue.add(from);
-      this.#entries.push(entry);
-      this.#cacheOpened(position, opened);
       this.#stats.received += 1;
       for (const wake of [...this.#entryWaiters]) wake();
     }

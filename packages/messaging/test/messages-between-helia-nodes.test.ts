@@ -142,6 +142,26 @@ it('catches up on everything sent while the receiver was away, and resumes at th
   expect(next!.position).toBe(21);
 });
 
+it('takes two senders at once: every inbox position is unique, and the journal replays after a restart', async () => {
+  const bobId = bob.identity.id.toString();
+  const carol = await party(nodes[0]!, 'carol-concurrent');
+  const [aliceMessenger, carolMessenger] = [await start(alice), await start(carol)];
+  let bobMessenger = await start(bob);
+  const held = bobMessenger.inboxLength;
+  const burst = (messenger: Messenger, name: string) =>
+    Promise.all(Array.from({ length: 8 }, (_, i) => messenger.send(bobId, { type: 'test/burst', body: utf8ToBytes(`${name} ${i + 1}`) })));
+  const sent = (await Promise.all([burst(aliceMessenger, 'alice'), burst(carolMessenger, 'carol')])).flat();
+  await Promise.all(sent.map((s) => s.acknowledged));
+  const received = await read(bobMessenger, 16, held);
+  expect(new Set(received.map((m) => m.position)).size).toBe(16);
+  for (const name of ['alice', 'carol']) {
+    expect(received.filter((m) => bytesToUtf8(m.body).startsWith(name)).map((m) => bytesToUtf8(m.body))).toEqual(Array.from({ length: 8 }, (_, i) => `${name} ${i + 1}`));
+  }
+  await running.splice(running.indexOf(bobMessenger), 1)[0]!.close();
+  bobMessenger = await start(bob); // replays the journal, which must be in position order
+  expect(bobMessenger.inboxLength).toBe(held + 16);
+});
+
 it('refuses replays, forgeries, misaddressed envelopes and revoked senders, and counts them', async () => {
   const bobMessenger = await start(bob);
   const bobId = bob.identity.id.toString();
