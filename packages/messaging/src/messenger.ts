@@ -251,6 +251,8 @@ export class Messenger {
   /** Senders owed an acknowledgement (something was received, or a duplicate announced). */
   readonly #ackDue = new Set<string>();
   readonly #stats = emptyStats();
+  /** Announcements being published, awaited by `close` so nothing touches the node after it. */
+  readonly #announcing = new Set<Promise<void>>();
   readonly #onFrame = (message: PubSubMessage): void => this.#receiveFrame(message.data);
   #consumed = 0;
   #closed = false;
@@ -291,7 +293,7 @@ export class Messenger {
       for (const [cid, seq] of outbox.unacked) if (seq <= outbox.ackedSeq) outbox.unacked.delete(cid);
     }
     await options.pubsub.subscribe(messagingTopic(messenger.#me), messenger.#onFrame);
-    for (const [to, outbox] of messenger.#outboxes) if (outbox.seq > outbox.ackedSeq) messenger.#scheduleAnnouncement(to, outbox, 0);
+    for (const [to, outbox] of messenger.#outboxes) messenger.#scheduleRetry(to, outbox, { now: true });
     return messenger;
   }
 
@@ -371,7 +373,7 @@ export class Messenger {
     if (this.#closed) return;
     this.#closed = true;
     await this.#options.pubsub.unsubscribe(messagingTopic(this.#me), this.#onFrame).catch(() => undefined);
-    await Promise.allSettled([...this.#queues.values()]);
+    await Promise.allSettled([...this.#queues.values(), ...this.#announcing]);
     for (const outbox of this.#outboxes.values()) {
       clearTimeout(outbox.timer);
       for (const waiter of outbox.waiters.values()) waiter.reject(new MessagingError('CLOSED', 'the messenger closed before the message was acknowledged'));
@@ -416,7 +418,8 @@ export class Messenger {
     this.#stats.sent += 1;
     const acknowledged = new Promise<void>((resolve, reject) => outbox.waiters.set(seq, { resolve, reject }));
     acknowledged.catch(() => undefined); // a caller that never awaits it must not see an unhandled rejection
-    this.#scheduleAnnouncement(to, outbox, 0);
+    this.#publishAnnouncement(to, outbox, true);
+    this.#scheduleRetry(to, outbox);
     return { cid, seq, acknowledged };
   }
 
@@ -435,18 +438,33 @@ export class Messenger {
     return { cid, bytes };
   }
 
-  /** Announces the outbox head now (`attempt` 0) or after the backoff for `attempt`. */
-  #scheduleAnnouncement(to: string, outbox: Outbox, attempt: number): void {
-    clearTimeout(outbox.timer);
-    if (this.#closed) return;
-    outbox.attempt = attempt;
-    const delay = attempt === 0 ? 0 : jitter(Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** (attempt - 1)));
+  /** Publishes the chain's head (`headOnly`) or a retry window; a failed publish is what retries are for. */
+  #publishAnnouncement(to: string, outbox: Outbox, headOnly: boolean): void {
+    const announcing = this.#announce(to, outbox, headOnly).catch(() => undefined);
+    this.#announcing.add(announcing);
+    void announcing.finally(() => this.#announcing.delete(announcing));
+  }
+
+  /**
+   * Keeps one retry timer per unacknowledged outbox. New messages do not reset it (a sender that
+   * keeps sending must still retry its oldest messages); acknowledged progress does (`restart`).
+   */
+  #scheduleRetry(to: string, outbox: Outbox, options: { restart?: boolean; now?: boolean } = {}): void {
+    if (this.#closed || outbox.ackedSeq >= outbox.seq) return;
+    if (options.restart === true || options.now === true) {
+      clearTimeout(outbox.timer);
+      outbox.timer = undefined;
+      outbox.attempt = 1;
+    }
+    if (outbox.timer !== undefined) return;
+    const delay = options.now === true ? 0 : jitter(Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** (outbox.attempt - 1)));
     outbox.timer = setTimeout(() => {
+      outbox.timer = undefined;
       if (this.#closed || outbox.head === undefined || outbox.ackedSeq >= outbox.seq) return;
-      if (attempt > 0) this.#stats.reannounced += 1;
-      // A failed publish (no peer on the topic yet) is what the retry is for.
-      this.#announce(to, outbox, attempt === 0).catch(() => undefined);
-      this.#scheduleAnnouncement(to, outbox, attempt + 1);
+      this.#stats.reannounced += 1;
+      this.#publishAnnouncement(to, outbox, false);
+      outbox.attempt += 1;
+      this.#scheduleRetry(to, outbox);
     }, delay);
     outbox.timer.unref?.();
   }
@@ -498,7 +516,10 @@ export class Messenger {
       outbox.waiters.delete(s);
       waiter.resolve();
     }
-    if (outbox.ackedSeq >= outbox.seq) clearTimeout(outbox.timer);
+    if (outbox.ackedSeq >= outbox.seq) {
+      clearTimeout(outbox.timer);
+      outbox.timer = undefined;
+    } else this.#scheduleRetry(ack.from, outbox, { restart: true });
   }
 
   // --- receiving -----------------------------------------------------------------------------
@@ -693,7 +714,7 @@ export class Messenger {
   #outbox(to: string): Outbox {
     let outbox = this.#outboxes.get(to);
     if (outbox === undefined) {
-      outbox = { seq: 0, ackedSeq: 0, unacked: new Map(), waiters: new Map(), attempt: 0 };
+      outbox = { seq: 0, ackedSeq: 0, unacked: new Map(), waiters: new Map(), attempt: 1 };
       this.#outboxes.set(to, outbox);
     }
     return outbox;

@@ -99,7 +99,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await Promise.all(nodes.map((node) => node.stop()));
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
 });
 
 it('delivers messages in order, decrypted and verified, and the sender learns they are held', async () => {

@@ -32,7 +32,7 @@ let dirs: string[] = [];
 
 afterAll(async () => {
   killAllPeers();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
 });
 
 async function deliveredLines(dataDir: string): Promise<Line[]> {
