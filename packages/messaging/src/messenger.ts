@@ -78,6 +78,8 @@ export interface MessagingStats {
   received: number;
   /** Announcements of envelopes already in the inbox (answered with an acknowledgement, not delivered again). */
   duplicates: number;
+  /** Announcements left for later ones to fill: a gap behind them, and more from the sender queued. */
+  deferred: number;
   /** Refused messages and acknowledgements by reason. */
   rejected: Record<RejectionReason, number>;
 }
@@ -199,6 +201,7 @@ function emptyStats(): MessagingStats {
     reannounced: 0,
     received: 0,
     duplicates: 0,
+    deferred: 0,
     rejected: {
       malformed: 0,
       'unknown-sender': 0,
@@ -553,6 +556,10 @@ export class Messenger {
         this.#ackDue.add(from);
         return;
       }
+      if (this.#gapWithMoreQueued(announcement, inbox)) {
+        this.#stats.deferred += 1;
+        return;
+      }
       await this.#catchUp(announcement, inbox);
     } catch (error) {
       if (error instanceof Refusal) this.#reject({ reason: error.reason, from, cid: announcement.cid.toString(), detail: error.detail });
@@ -566,6 +573,20 @@ export class Messenger {
         if (this.#ackDue.delete(from)) await this.#acknowledge(from).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * True when the announced envelope does not extend what this inbox holds from its sender while
+   * more announcements from that sender wait. Walking the gap over Bitswap now would hold up the
+   * queue behind it (a returning recipient gets a new head per message sent), while the queued
+   * announcements, the sender's retry window among them, usually fill the gap with no fetch at all.
+   * The last queued announcement always walks, so the gap is filled either way.
+   */
+  #gapWithMoreQueued(announcement: Announcement, inbox: Inbox): boolean {
+    if (announcement.envelope === undefined || (this.#queuedAnnouncements.get(announcement.from) ?? 1) <= 1) return false;
+    const prev = decodeOrRefuse(announcement.envelope).header.prev;
+    const extendsHead = inbox.head === undefined ? prev === undefined : prev !== undefined && prev.toString() === inbox.head.toString();
+    return !extendsHead;
   }
 
   /** Fetches the announced envelope and everything between it and what the inbox holds, then delivers in order. */
