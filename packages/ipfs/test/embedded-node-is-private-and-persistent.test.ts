@@ -53,7 +53,8 @@ it('keeps its peer identity and blocks across restarts; the key file is mode 060
 it('dials the peers given in its config', async () => {
   const a = await start();
   const b = await start({ peers: await a.multiaddrs() });
-  await waitFor('configured peer connected', async () => (await b.connectedPeers()).includes(a.peerId));
+  // A wait, not a sleep: on a loaded 2-core machine the dial and handshake can take tens of seconds.
+  await waitFor('configured peer connected', async () => (await b.connectedPeers()).includes(a.peerId), 60_000);
 });
 
 it('refuses bad config with INVALID_CONFIG', async () => {
