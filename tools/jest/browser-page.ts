@@ -61,7 +61,7 @@ export async function openBundlePage(entry: string, packages: readonly string[],
   const close = async (): Promise<void> => {
     await browser?.close();
     await new Promise((done) => server.close(done));
-    rmSync(userDataDir, { recursive: true, force: true });
+    rmSync(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   try {
     browser = await chromium.launchPersistentContext(userDataDir, {

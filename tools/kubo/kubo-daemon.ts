@@ -48,7 +48,7 @@ export async function startKubo(options: { binary?: string; timeoutMs?: number; 
   const env = { ...process.env, IPFS_PATH: repo, IPFS_TELEMETRY: 'off', GOLOG_LOG_LEVEL: 'error' };
   const init = spawnSync(binary, ['init', '--profile', 'test', '--empty-repo'], { env, encoding: 'utf8' });
   if (init.status !== 0) {
-    rmSync(repo, { recursive: true, force: true });
+    rmSync(repo, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     throw new Error(`ipfs init failed: ${init.stderr}`);
   }
   configureRepo(repo, options.pubsub ?? true);
@@ -68,7 +68,7 @@ export async function startKubo(options: { binary?: string; timeoutMs?: number; 
       await exited;
       clearTimeout(timer);
     }
-    rmSync(repo, { recursive: true, force: true });
+    rmSync(repo, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
 
   try {
@@ -105,7 +105,7 @@ export async function stopKubo(repo: string): Promise<void> {
       // Already gone.
     }
   }
-  rmSync(repo, { recursive: true, force: true });
+  rmSync(repo, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 function isAlive(pid: number): boolean {

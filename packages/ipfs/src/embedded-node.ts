@@ -61,15 +61,16 @@ export async function createEmbeddedNode(options: EmbeddedNodeOptions): Promise<
   const datastore = new FsDatastore(join(options.dataDir, 'datastore'));
   const blockstore = new FsBlockstore(join(options.dataDir, 'blocks'));
   // Helia starts only what implements libp2p's Startable; the fs stores must be opened by hand.
+  const closeStores = async (): Promise<void> => {
+    await Promise.allSettled([blockstore.close(), datastore.close()]);
+  };
   try {
     await datastore.open();
     await blockstore.open();
   } catch (error) {
+    await closeStores();
     throw new IpfsError('INVALID_CONFIG', 'cannot open the stores in the data dir', { cause: error });
   }
-  const closeStores = async (): Promise<void> => {
-    await Promise.allSettled([blockstore.close(), datastore.close()]);
-  };
 
   // createHelia() would add public bootstrap, DHT, delegated HTTP routing and gateways: compose
   // the light node by hand instead, with exactly the services a consortium node needs.

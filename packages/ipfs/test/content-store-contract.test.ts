@@ -28,7 +28,7 @@ const backends: Backend[] = [
     async open() {
       const dataDir = await mkdtemp(join(tmpdir(), 'milagro-ipfs-'));
       const node = await createEmbeddedNode({ dataDir, maxBlockBytes: MAX });
-      return { node, close: async () => { await node.stop(); await rm(dataDir, { recursive: true, force: true }); } };
+      return { node, close: async () => { await node.stop(); await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); } };
     },
   },
   {

@@ -40,7 +40,7 @@ describe('Helia ↔ Kubo interop', () => {
     await helia?.stop();
     await kubo?.stop();
     await daemon?.stop();
-    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   it('a block added through Helia is fetched by Kubo', async () => {

@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   killAllPeers();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
 });
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');

@@ -40,7 +40,7 @@ test('the README example runs and prints what its comments say', async () => {
       ['INVALID_CID'],
     ]);
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 });
 

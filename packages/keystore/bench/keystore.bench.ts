@@ -50,7 +50,7 @@ export default {
   },
   async teardown() {
     await Promise.all([stores.hsm?.close(), stores.memory?.close(), stores.file?.close()]);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   },
   cases: [
     ...signCases,

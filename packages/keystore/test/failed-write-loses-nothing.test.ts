@@ -55,7 +55,7 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'milagro-keyfile-faults-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
 
 test.each(['write', 'sync', 'rename'] as const)('a failing %s changes nothing and loses no key', async (fault) => {
   const sub = join(dir, fault);
@@ -90,7 +90,7 @@ const canMount = process.getuid?.() === 0 && process.platform === 'linux';
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint], { stdio: 'ignore' });
   } catch {
-    rmSync(mountPoint, { recursive: true, force: true });
+    rmSync(mountPoint, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     console.warn('cannot mount a tmpfs here: real disk-full test skipped');
     return;
   }
@@ -117,6 +117,6 @@ const canMount = process.getuid?.() === 0 && process.platform === 'linux';
     await store.close();
   } finally {
     execFileSync('umount', [mountPoint], { stdio: 'ignore' });
-    rmSync(mountPoint, { recursive: true, force: true });
+    rmSync(mountPoint, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 });

@@ -43,7 +43,7 @@ const backends: Backend[] = [
       fileDir ??= mkdtempSync(join(tmpdir(), 'milagro-keystore-contract-'));
       return FileKeyStore.open({ path: join(fileDir, `keys-${Math.random()}.mks`), passphrase: 'correct horse', scrypt: FAST_SCRYPT });
     },
-    teardown: () => fileDir && rmSync(fileDir, { recursive: true, force: true }),
+    teardown: () => fileDir && rmSync(fileDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
   },
 ];
 if (softHsmSkipReason) {

@@ -43,6 +43,6 @@ export function createSoftHsmToken(): SoftHsmToken {
     module: env.MILAGRO_PKCS11_MODULE!,
     tokenLabel: env.MILAGRO_PKCS11_TOKEN_LABEL!,
     pinFile: env.MILAGRO_PKCS11_PIN_FILE!,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
   };
 }

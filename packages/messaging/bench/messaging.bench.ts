@@ -103,7 +103,7 @@ export default {
       await kubo.node.stop();
       execFileSync(join(root, 'tools/kubo/stop.sh'), [kubo.repo]);
     }
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   },
   cases: [
     { name: 'deliver 1 message to another process (latency)', iterations: 40, time: 5_000, fn: () => deliver(1) },

@@ -76,7 +76,7 @@ export { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
   afterAll(async () => {
     await context?.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    if (workDir) rmSync(workDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   test('registration maths and a login proof computed in the page verify in Node', async () => {

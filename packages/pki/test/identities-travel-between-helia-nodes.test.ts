@@ -32,7 +32,7 @@ describe('identities between two Helia nodes', () => {
 
   afterAll(async () => {
     await Promise.all(nodes.map((node) => node.stop()));
-    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
   });
 
   it('creates and rotates on one node, resolves on the other', async () => {
