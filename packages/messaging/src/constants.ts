@@ -31,6 +31,13 @@ export const DEFAULT_RETRY_INITIAL_MS = 500;
 /** Longest delay between re-announcements of an unacknowledged message. */
 export const DEFAULT_RETRY_MAX_MS = 30_000;
 
+/**
+ * Acknowledgements are coalesced: one covers everything held from a sender. It goes out when no more
+ * announcements from that sender are queued, or at the latest this long after it fell due, so a
+ * sender that never pauses (and its retries) still gets acknowledged.
+ */
+export const ACK_MAX_DELAY_MS = 250;
+
 /** Unacknowledged envelopes re-announced (oldest first) per retry. */
 export const RETRY_WINDOW = 16;
 

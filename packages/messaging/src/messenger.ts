@@ -18,6 +18,7 @@ import { identityRecipientKey, identitySigner, isPkiError, type IdentityResolver
 import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import {
+  ACK_MAX_DELAY_MS,
   ACK_SIGNATURE_CONTEXT,
   DEFAULT_FETCH_TIMEOUT_MS,
   DEFAULT_MAX_ENVELOPE_BYTES,
@@ -169,6 +170,22 @@ interface Outbox {
   readonly waiters: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
   timer?: ReturnType<typeof setTimeout>;
   attempt: number;
+  /**
+   * When (performance.now) each envelope was first announced. Unlike TCP (Karn's rule), samples are
+   * taken from the first announcement even when the envelope was re-announced: that can only
+   * overestimate the round trip, which slows retries to a struggling recipient, the intent.
+   */
+  readonly announcedAt: Map<number, number>;
+  /**
+   * When a retry fires: the newest seq then sent. Until an acknowledgement reaches it, every
+   * acknowledgement that makes progress re-announces the next window at once (as TCP NewReno answers
+   * a partial acknowledgement), so a returning recipient catches up at a window per round trip, not
+   * per timeout. 0 when not recovering.
+   */
+  recoverTo: number;
+  /** Smoothed round trip from announcement to acknowledgement, and its variation (RFC 6298), in ms. */
+  srtt?: number;
+  rttvar?: number;
 }
 
 interface Inbox {
@@ -222,6 +239,9 @@ export function messagingTopic(identity: string): string {
   return `${TOPIC_PREFIX}${identity}`;
 }
 
+/** An announcement left to the ones queued after it (counted in `stats.deferred`, not a refusal). */
+class Deferred extends Error {}
+
 /** A refusal raised while processing an announcement. */
 class Refusal extends Error {
   constructor(
@@ -249,10 +269,10 @@ export class Messenger {
   readonly #entryWaiters = new Set<() => void>();
   /** Work serialised per peer: sends per recipient, announcements per sender. */
   readonly #queues = new Map<string, Promise<void>>();
-  /** Announcements waiting per sender, so one acknowledgement answers a burst. */
-  readonly #queuedAnnouncements = new Map<string, number>();
-  /** Senders owed an acknowledgement (something was received, or a duplicate announced). */
-  readonly #ackDue = new Set<string>();
+  /** Envelope CIDs of the announcements waiting per sender: each is queued once, and one acknowledgement answers a burst. */
+  readonly #queuedAnnouncements = new Map<string, Set<string>>();
+  /** Senders owed an acknowledgement (something was received, or a duplicate announced), with the timer that sends it at the latest. */
+  readonly #ackDue = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #stats = emptyStats();
   /** Announcements being published, awaited by `close` so nothing touches the node after it. */
   readonly #announcing = new Set<Promise<void>>();
@@ -377,6 +397,8 @@ export class Messenger {
     this.#closed = true;
     await this.#options.pubsub.unsubscribe(messagingTopic(this.#me), this.#onFrame).catch(() => undefined);
     await Promise.allSettled([...this.#queues.values(), ...this.#announcing]);
+    for (const timer of this.#ackDue.values()) clearTimeout(timer);
+    this.#ackDue.clear();
     for (const outbox of this.#outboxes.values()) {
       clearTimeout(outbox.timer);
       for (const waiter of outbox.waiters.values()) waiter.reject(new MessagingError('CLOSED', 'the messenger closed before the message was acknowledged'));
@@ -418,6 +440,7 @@ export class Messenger {
     outbox.inline = bytes.length <= MAX_INLINE_ENVELOPE_BYTES ? bytes : undefined;
     outbox.seq = seq;
     outbox.unacked.set(cid.toString(), seq);
+    outbox.announcedAt.set(seq, performance.now());
     this.#stats.sent += 1;
     const acknowledged = new Promise<void>((resolve, reject) => outbox.waiters.set(seq, { resolve, reject }));
     acknowledged.catch(() => undefined); // a caller that never awaits it must not see an unhandled rejection
@@ -460,16 +483,42 @@ export class Messenger {
       outbox.attempt = 1;
     }
     if (outbox.timer !== undefined) return;
-    const delay = options.now === true ? 0 : jitter(Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** (outbox.attempt - 1)));
+    const delay = options.now === true ? 0 : jitter(Math.min(this.#retryMaxMs, this.#retryTimeout(outbox) * 2 ** (outbox.attempt - 1)));
     outbox.timer = setTimeout(() => {
       outbox.timer = undefined;
       if (this.#closed || outbox.head === undefined || outbox.ackedSeq >= outbox.seq) return;
       this.#stats.reannounced += 1;
+      outbox.recoverTo = outbox.seq;
       this.#publishAnnouncement(to, outbox, false);
       outbox.attempt += 1;
       this.#scheduleRetry(to, outbox);
     }, delay);
     outbox.timer.unref?.();
+  }
+
+  /**
+   * The retry timeout before back-off: the measured round trip plus four times its variation
+   * (RFC 6298), at least `retryInitialMs`. A recipient slowed by a backlog acknowledges late, so its
+   * senders wait longer instead of re-announcing what it is already working through.
+   */
+  #retryTimeout(outbox: Outbox): number {
+    if (outbox.srtt === undefined || outbox.rttvar === undefined) return this.#retryInitialMs;
+    return Math.min(this.#retryMaxMs, Math.max(this.#retryInitialMs, outbox.srtt + 4 * outbox.rttvar));
+  }
+
+  /** Takes a round-trip sample from an acknowledgement (RFC 6298 §2, measured from the first announcement). */
+  #sampleRoundTrip(outbox: Outbox, seq: number): void {
+    const announcedAt = outbox.announcedAt.get(seq);
+    for (const s of outbox.announcedAt.keys()) if (s <= seq) outbox.announcedAt.delete(s);
+    if (announcedAt === undefined) return;
+    const sample = performance.now() - announcedAt;
+    if (outbox.srtt === undefined || outbox.rttvar === undefined) {
+      outbox.srtt = sample;
+      outbox.rttvar = sample / 2;
+    } else {
+      outbox.rttvar = 0.75 * outbox.rttvar + 0.25 * Math.abs(outbox.srtt - sample);
+      outbox.srtt = 0.875 * outbox.srtt + 0.125 * sample;
+    }
   }
 
   /**
@@ -512,6 +561,7 @@ export class Messenger {
     if (seq <= outbox.ackedSeq) return;
     await this.#append([{ k: 'acked', to: ack.from, cid: ack.cid }]);
     this.#stats.acknowledged += seq - outbox.ackedSeq;
+    this.#sampleRoundTrip(outbox, seq);
     outbox.ackedSeq = seq;
     for (const [cid, s] of outbox.unacked) if (s <= seq) outbox.unacked.delete(cid);
     for (const [s, waiter] of outbox.waiters) {
@@ -522,7 +572,15 @@ export class Messenger {
     if (outbox.ackedSeq >= outbox.seq) {
       clearTimeout(outbox.timer);
       outbox.timer = undefined;
-    } else this.#scheduleRetry(ack.from, outbox, { restart: true });
+      outbox.recoverTo = 0;
+    } else if (outbox.ackedSeq < outbox.recoverTo) {
+      this.#stats.reannounced += 1;
+      this.#publishAnnouncement(ack.from, outbox, false);
+      this.#scheduleRetry(ack.from, outbox, { restart: true });
+    } else {
+      outbox.recoverTo = 0;
+      this.#scheduleRetry(ack.from, outbox, { restart: true });
+    }
   }
 
   // --- receiving -----------------------------------------------------------------------------
@@ -541,8 +599,19 @@ export class Messenger {
       void this.#serialised(`out:${frame.from}`, () => this.#acknowledged(frame)).catch(() => undefined);
       return;
     }
-    const queued = (this.#queuedAnnouncements.get(frame.from) ?? 0) + 1;
-    this.#queuedAnnouncements.set(frame.from, queued);
+    // Re-announcements of envelopes already held (a sender's retry window, replays) are answered at
+    // once: queued, they would hold up the announcements that still carry something new.
+    if (this.#inboxes.get(frame.from)?.held.has(frame.cid.toString()) === true) {
+      this.#stats.duplicates += 1;
+      this.#markAckDue(frame.from);
+      return;
+    }
+    // An envelope announced again while its first announcement still waits (a retry that overtook a
+    // slow recipient) is dropped: the queue holds each envelope once, however often it is announced.
+    let queued = this.#queuedAnnouncements.get(frame.from);
+    if (queued === undefined) this.#queuedAnnouncements.set(frame.from, (queued = new Set()));
+    if (queued.has(frame.cid.toString())) return;
+    queued.add(frame.cid.toString());
     void this.#serialised(`in:${frame.from}`, () => this.#announced(frame)).catch(() => undefined);
   }
 
@@ -553,7 +622,7 @@ export class Messenger {
       const inbox = this.#inboxes.get(from) ?? { seq: 0, held: new Set<string>() };
       if (inbox.held.has(announcement.cid.toString())) {
         this.#stats.duplicates += 1;
-        this.#ackDue.add(from);
+        this.#markAckDue(from);
         return;
       }
       if (this.#gapWithMoreQueued(announcement, inbox)) {
@@ -562,16 +631,17 @@ export class Messenger {
       }
       await this.#catchUp(announcement, inbox);
     } catch (error) {
-      if (error instanceof Refusal) this.#reject({ reason: error.reason, from, cid: announcement.cid.toString(), detail: error.detail });
+      if (error instanceof Deferred) this.#stats.deferred += 1;
+      else if (error instanceof Refusal) this.#reject({ reason: error.reason, from, cid: announcement.cid.toString(), detail: error.detail });
       else if (!this.#closed) this.#reject({ reason: 'unavailable', from, cid: announcement.cid.toString(), detail: describe(error) });
     } finally {
-      const left = (this.#queuedAnnouncements.get(from) ?? 1) - 1;
-      if (left > 0) this.#queuedAnnouncements.set(from, left);
-      else {
-        this.#queuedAnnouncements.delete(from);
-        // The last announcement of a burst: one acknowledgement covers the whole chain.
-        if (this.#ackDue.delete(from)) await this.#acknowledge(from).catch(() => undefined);
-      }
+      const queued = this.#queuedAnnouncements.get(from);
+      queued?.delete(announcement.cid.toString());
+      const left = queued?.size ?? 0;
+      if (left === 0) this.#queuedAnnouncements.delete(from);
+      // One acknowledgement covers the whole chain: sent at the end of a burst (or by the timer
+      // #markAckDue set, so a sender that never pauses is still acknowledged).
+      if (left <= 0) await this.#flushAck(from);
     }
   }
 
@@ -583,7 +653,7 @@ export class Messenger {
    * The last queued announcement always walks, so the gap is filled either way.
    */
   #gapWithMoreQueued(announcement: Announcement, inbox: Inbox): boolean {
-    if (announcement.envelope === undefined || (this.#queuedAnnouncements.get(announcement.from) ?? 1) <= 1) return false;
+    if (announcement.envelope === undefined || this.#queued(announcement.from) <= 1) return false;
     const prev = decodeOrRefuse(announcement.envelope).header.prev;
     const extendsHead = inbox.head === undefined ? prev === undefined : prev !== undefined && prev.toString() === inbox.head.toString();
     return !extendsHead;
@@ -597,7 +667,13 @@ export class Messenger {
     const chain: Array<{ cid: CID; bytes: Uint8Array; opened: Opened | undefined }> = [];
     let cid = announcement.cid;
     for (;;) {
-      const bytes = chain.length === 0 && announcement.envelope !== undefined ? inlineEnvelope(announcement) : await this.#fetchEnvelope(cid);
+      const inline = chain.length === 0 && announcement.envelope !== undefined;
+      // Walking a gap over Bitswap costs a round trip per envelope. Once more announcements from this
+      // sender wait, leave the gap to them (the sender's retry window fills it without fetching); what
+      // was fetched so far stays in the local blockstore, so a later walk resumes cheaply. The last
+      // queued announcement never stops, so the gap is filled either way.
+      if (!inline && this.#queued(from) > 1) throw new Deferred();
+      const bytes = inline ? inlineEnvelope(announcement) : await this.#fetchEnvelope(cid);
       const envelope = decodeOrRefuse(bytes);
       if (envelope.header.from !== from) throw new Refusal('bad-signature', `envelope ${cid.toString()} is from ${envelope.header.from}, announced as from ${from}`);
       // The announced envelope is opened (verified) first, so a forged announcement costs one fetch;
@@ -629,7 +705,7 @@ export class Messenger {
       inbox.seq = entry.seq;
       inbox.held.add(link.cid.toString());
       this.#inboxes.set(from, inbox);
-      this.#ackDue.add(from);
+      this.#markAckDue(from);
       this.#stats.received += 1;
       for (const wake of [...this.#entryWaiters]) wake();
     }
@@ -666,6 +742,27 @@ export class Messenger {
       if (isEnvelopeError(error, 'MALFORMED') || isEnvelopeError(error, 'UNSUPPORTED_VERSION')) throw new Refusal('malformed', `envelope ${cid.toString()} is malformed`);
       throw new Refusal('undecryptable', `envelope ${cid.toString()} does not open`);
     }
+  }
+
+  /** Announcements from `from` waiting or in progress (the one being handled included). */
+  #queued(from: string): number {
+    return this.#queuedAnnouncements.get(from)?.size ?? 0;
+  }
+
+  /** Notes that `from` is owed an acknowledgement; it goes out within ACK_MAX_DELAY_MS at the latest. */
+  #markAckDue(from: string): void {
+    if (this.#ackDue.has(from) || this.#closed) return;
+    const timer = setTimeout(() => void this.#flushAck(from), ACK_MAX_DELAY_MS);
+    timer.unref?.();
+    this.#ackDue.set(from, timer);
+  }
+
+  async #flushAck(from: string): Promise<void> {
+    const timer = this.#ackDue.get(from);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#ackDue.delete(from);
+    await this.#acknowledge(from).catch(() => undefined);
   }
 
   /** Publishes a signed acknowledgement of everything held from `to`. */
@@ -735,7 +832,7 @@ export class Messenger {
   #outbox(to: string): Outbox {
     let outbox = this.#outboxes.get(to);
     if (outbox === undefined) {
-      outbox = { seq: 0, ackedSeq: 0, unacked: new Map(), waiters: new Map(), attempt: 1 };
+      outbox = { seq: 0, ackedSeq: 0, unacked: new Map(), waiters: new Map(), attempt: 1, announcedAt: new Map(), recoverTo: 0 };
       this.#outboxes.set(to, outbox);
     }
     return outbox;

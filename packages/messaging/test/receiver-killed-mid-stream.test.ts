@@ -11,9 +11,11 @@ import { generateSwarmKey } from '@milagro/ipfs';
 import { killAllPeers, spawnPeer, waitFor, type PeerProcess } from '../../../tools/jest/peer-process.js';
 
 // 1,000 messages cost about a minute of CPU on a quiet 2-core machine; this VM's slow phases run
-// 10-25x slower, so the limits are generous (they bound a hang, not the expected time).
-jest.setTimeout(45 * 60_000);
-const PATIENCE_MS = 20 * 60_000;
+// 10-40x slower (the whole test took 12 minutes in one, with SHA-256 at 100 MB/s), so the limits are
+// generous: they bound a hang, not the expected time. MILAGRO_PEER_TRACE=1 makes each process log its
+// counters to <dataDir>/trace.log every 2 s.
+jest.setTimeout(50 * 60_000);
+const PATIENCE_MS = 30 * 60_000;
 
 const ENTRY = join(__dirname, 'support', 'messaging-peer.ts');
 const PER_SENDER = 500;
@@ -43,14 +45,7 @@ async function deliveredLines(dataDir: string): Promise<Line[]> {
     .map((line) => JSON.parse(line) as Line);
 }
 
-// KNOWN FAILING, so opt-in (MILAGRO_MESSAGING_CRASH_TEST=1) until fixed (issue 6 stays open): before the
-// kill, messages flow (about 250 delivered, exactly once and in order); after the receiver process
-// restarts on its data directory it receives nothing more within 5 minutes. The in-process restart
-// (messages-between-helia-nodes.test.ts) catches up, so the suspect is the restarted node's
-// reconnection (gossipsub mesh or identify) rather than the messaging state.
-const crashTest = process.env['MILAGRO_MESSAGING_CRASH_TEST'] === '1' ? it : it.skip;
-
-crashTest('1,000 messages from two senders survive a SIGKILL of the receiver: exactly once, in order, all acknowledged', async () => {
+it('1,000 messages from two senders survive a SIGKILL of the receiver: exactly once, in order, all acknowledged', async () => {
   dirs = await Promise.all(['r', 'a', 'b'].map((name) => mkdtemp(join(tmpdir(), `milagro-messaging-${name}-`))));
   const [rDir, aDir, bDir] = dirs as [string, string, string];
   const swarmKey = generateSwarmKey();

@@ -13,7 +13,7 @@
  * Events: ready {id, head, peerId, addrs} · delivered {position, cid} (after the log line is fsynced) ·
  *   acked {count} (all of a send-many acknowledged).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { bytesToUtf8, utf8ToBytes } from '@milagro/crypto';
@@ -46,9 +46,24 @@ const messenger = await Messenger.start({
   resolver: new IdentityResolver({ store: node.store }),
   journal: new FileJournal({ path: join(config.dataDir, 'messaging.journal') }),
   retryInitialMs: 200,
-  retryMaxMs: 2_000,
+  retryMaxMs: 10_000,
   fetchTimeoutMs: 20_000,
+  onRejected: (rejection) => trace({ rejected: rejection }),
 });
+
+// MILAGRO_PEER_TRACE=1: counters every 2 s and every refusal, appended to <dataDir>/trace.log (for debugging).
+function trace(entry: object): void {
+  if (process.env['MILAGRO_PEER_TRACE'] === '1') appendFileSync(join(config.dataDir, 'trace.log'), `${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
+}
+let lastTo: string | undefined;
+if (process.env['MILAGRO_PEER_TRACE'] === '1') {
+  setInterval(() => {
+    void (async () => {
+      const topic = messagingTopic(lastTo ?? identity.id.toString());
+      trace({ stats: messenger.stats(), inboxLength: messenger.inboxLength, peers: (await node.connectedPeers()).length, topicPeers: (await node.pubsub.peers(topic)).length });
+    })();
+  }, 2_000).unref();
+}
 
 // --- the application: an exactly-once log of delivered messages -------------------------------
 const logPath = join(config.dataDir, 'delivered.log');
@@ -76,6 +91,7 @@ async function run(command: PeerCommand): Promise<unknown> {
   switch (command.op) {
     case 'send-many': {
       const { to, count, prefix } = command as unknown as { to: string; count: number; prefix: string };
+      lastTo = to;
       const acks: Array<Promise<void>> = [];
       for (let i = 1; i <= count; i++) acks.push((await messenger.send(to, { type: 'test/sequence', body: utf8ToBytes(`${prefix}${i}`) })).acknowledged);
       void Promise.all(acks).then(() => emit({ event: 'acked', count }));
