@@ -625,10 +625,6 @@ export class Messenger {
         this.#markAckDue(from);
         return;
       }
-      if (this.#gapWithMoreQueued(announcement, inbox)) {
-        this.#stats.deferred += 1;
-        return;
-      }
       await this.#catchUp(announcement, inbox);
     } catch (error) {
       if (error instanceof Deferred) this.#stats.deferred += 1;
@@ -645,20 +641,6 @@ export class Messenger {
     }
   }
 
-  /**
-   * True when the announced envelope does not extend what this inbox holds from its sender while
-   * more announcements from that sender wait. Walking the gap over Bitswap now would hold up the
-   * queue behind it (a returning recipient gets a new head per message sent), while the queued
-   * announcements, the sender's retry window among them, usually fill the gap with no fetch at all.
-   * The last queued announcement always walks, so the gap is filled either way.
-   */
-  #gapWithMoreQueued(announcement: Announcement, inbox: Inbox): boolean {
-    if (announcement.envelope === undefined || this.#queued(announcement.from) <= 1) return false;
-    const prev = decodeOrRefuse(announcement.envelope).header.prev;
-    const extendsHead = inbox.head === undefined ? prev === undefined : prev !== undefined && prev.toString() === inbox.head.toString();
-    return !extendsHead;
-  }
-
   /** Fetches the announced envelope and everything between it and what the inbox holds, then delivers in order. */
   async #catchUp(announcement: Announcement, inbox: Inbox): Promise<void> {
     const from = announcement.from;
@@ -667,19 +649,23 @@ export class Messenger {
     const chain: Array<{ cid: CID; bytes: Uint8Array; opened: Opened | undefined }> = [];
     let cid = announcement.cid;
     for (;;) {
-      const inline = chain.length === 0 && announcement.envelope !== undefined;
-      // Walking a gap over Bitswap costs a round trip per envelope. Once more announcements from this
-      // sender wait, leave the gap to them (the sender's retry window fills it without fetching); what
-      // was fetched so far stays in the local blockstore, so a later walk resumes cheaply. The last
-      // queued announcement never stops, so the gap is filled either way.
-      if (!inline && this.#queued(from) > 1) throw new Deferred();
-      const bytes = inline ? inlineEnvelope(announcement) : await this.#fetchEnvelope(cid);
+      const announced = chain.length === 0;
+      // Walking a gap costs a Bitswap round trip per envelope, and a returning recipient gets a new
+      // head for every message sent meanwhile. So while more announcements from this sender wait,
+      // a gap is left to them (the sender's retry window fills it without fetching): before the
+      // announced envelope is verified, and before each fetch of the walk. What was fetched stays in
+      // the local blockstore, so a later walk resumes cheaply; the last queued announcement never
+      // stops, so the gap is filled either way.
+      if (!announced && this.#queued(from) > 1) throw new Deferred();
+      const bytes = announced && announcement.envelope !== undefined ? inlineEnvelope(announcement) : await this.#fetchEnvelope(cid);
       const envelope = decodeOrRefuse(bytes);
       if (envelope.header.from !== from) throw new Refusal('bad-signature', `envelope ${cid.toString()} is from ${envelope.header.from}, announced as from ${from}`);
+      const prev = envelope.header.prev;
+      const extendsHead = inbox.head === undefined ? prev === undefined : prev?.equals(inbox.head) === true;
+      if (announced && !extendsHead && this.#queued(from) > 1) throw new Deferred();
       // The announced envelope is opened (verified) first, so a forged announcement costs one fetch;
       // its predecessors are verified as they are opened, oldest first, below.
-      chain.push({ cid, bytes, opened: chain.length === 0 ? await this.#open(bytes, senderKey, cid) : undefined });
-      const prev = envelope.header.prev;
+      chain.push({ cid, bytes, opened: announced ? await this.#open(bytes, senderKey, cid) : undefined });
       if (prev === undefined) {
         if (inbox.head !== undefined) throw new Refusal('broken-chain', `${cid.toString()} starts a new chain, but ${inbox.seq} envelopes from this sender are held`);
         break;
