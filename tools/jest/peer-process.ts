@@ -162,11 +162,15 @@ function timeout(ms: number, reason: () => string): Promise<never> {
   });
 }
 
-/** Polls `condition` until true or `timeoutMs` elapses: waits for a state, never a fixed sleep. */
-export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+/**
+ * Polls `condition` every `intervalMs` until true or `timeoutMs` elapses: waits for a state, never
+ * a fixed sleep. Poll an expensive condition (a growing file) less often: the CPU it takes is
+ * taken from the processes under test.
+ */
+export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -25,8 +25,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { CryptoError } from './errors.js';
+import { mlDsa65PublicKey, mlDsa65Sign, mlDsa65Verify } from './ml-dsa.js';
 import { nodeCrypto, type NodeCrypto } from './node-crypto.js';
 import { randomBytes } from './random.js';
 
@@ -93,10 +93,8 @@ export function compositeSign(secretKey: Uint8Array, message: Uint8Array, contex
   checkLength(secretKey, COMPOSITE_SIGNATURE_LENGTHS.secretKey, 'composite secret key');
   const representative = messageRepresentative(message, context);
   const edSeed = secretKey.subarray(0, COMPONENT_SEED_LENGTH);
-  const mlDsa = ml_dsa65.keygen(secretKey.subarray(COMPONENT_SEED_LENGTH));
   const edSignature = ed25519Backend().sign(representative, edSeed);
-  const mlDsaSignature = ml_dsa65.sign(representative, mlDsa.secretKey, { context: LABEL });
-  mlDsa.secretKey.fill(0);
+  const mlDsaSignature = mlDsa65Sign(secretKey.subarray(COMPONENT_SEED_LENGTH), representative, LABEL);
   return concatBytes(edSignature, mlDsaSignature);
 }
 
@@ -153,17 +151,15 @@ export function compositeVerify(
   const mlDsaSignature = signature.subarray(ED25519_SIGNATURE_LENGTH);
   // Both halves are always checked (no early exit), so timing does not tell which half failed.
   const edValid = ed25519Backend().verify(edSignature, representative, edPublicKey);
-  const mlDsaValid = verifyMlDsa(mlDsaSignature, representative, mlDsaPublicKey);
+  const mlDsaValid = mlDsa65Verify(mlDsaSignature, representative, mlDsaPublicKey, LABEL);
   return edValid && mlDsaValid;
 }
 
 const EMPTY = new Uint8Array(0);
 
 function keyPairFromComponentSeeds(edSeed: Uint8Array, mlDsaSeed: Uint8Array): CompositeKeyPair {
-  const mlDsa = ml_dsa65.keygen(mlDsaSeed);
-  mlDsa.secretKey.fill(0);
   return {
-    publicKey: concatBytes(ed25519.getPublicKey(edSeed), mlDsa.publicKey),
+    publicKey: concatBytes(ed25519.getPublicKey(edSeed), mlDsa65PublicKey(mlDsaSeed)),
     secretKey: concatBytes(edSeed, mlDsaSeed),
   };
 }
@@ -174,15 +170,6 @@ function messageRepresentative(message: Uint8Array, context: Uint8Array): Uint8A
     throw new CryptoError('INVALID_LENGTH', `context must be at most ${MAX_CONTEXT_LENGTH} bytes, got ${context.length}`);
   }
   return concatBytes(PREFIX, LABEL, Uint8Array.of(context.length), context, sha512(message));
-}
-
-function verifyMlDsa(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  try {
-    return ml_dsa65.verify(signature, message, publicKey, { context: LABEL });
-  } catch {
-    // noble throws on some malformed encodings; for a verifier that is simply "not valid".
-    return false;
-  }
 }
 
 function checkLength(bytes: Uint8Array, expected: number, what: string): void {

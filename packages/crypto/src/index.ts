@@ -28,6 +28,7 @@ export { bytesToHex, hexToBytes, bytesToBase64url, base64urlToBytes, bytesToMult
 
 // Identity signatures and key encapsulation: composite Ed25519 + ML-DSA-65, X-Wing, HPKE (RFC 9180).
 export { COMPOSITE_SIGNATURE_LENGTHS, compositeKeyPairFromSeed, generateCompositeKeyPair, compositeSign, compositeSignWith, compositeVerify, type CompositeComponentSigners, type CompositeKeyPair } from './composite-signature.js';
+export { ML_DSA_65_LENGTHS, mlDsa65Backend, mlDsa65PublicKey, mlDsa65Sign, mlDsa65Verify, type MlDsaBackendName } from './ml-dsa.js';
 export { XWING_LENGTHS, XWingDecapsulationKey, xwingKeyPairFromSeed, generateXWingKeyPair, xwingEncapsulate, xwingDecapsulate, type XWingKeyPair, type XWingEncapsulation, type XWingDecapsulator } from './xwing.js';
 export { hpkeSeal, hpkeSealToMany, type HpkeOptions, type HpkeSealed } from './hpke/seal.js';
 export { hpkeOpen } from './hpke/open.js';

@@ -169,8 +169,8 @@ export abstract class SealedKeyStore implements KeyStore {
     );
   }
 
-  decapsulate(ref: KeyRef, cipherText: Uint8Array): Promise<Uint8Array> {
-    return this.#withSecret(
+  async decapsulate(ref: KeyRef, cipherText: Uint8Array): Promise<Uint8Array> {
+    return await this.#withSecret(
       ref,
       (entry, secret) => decapsulateWithSecret(entry.type, secret, cipherText),
       (entry) => requireCapability(entry.type, 'decapsulate'),
