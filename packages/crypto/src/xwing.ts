@@ -2,8 +2,9 @@
  * X-Wing: the ML-KEM-768 + X25519 hybrid KEM of draft-connolly-cfrg-xwing-kem (checked against
  * the test vectors of revision 10), HPKE KEM id 0x647a.
  *
- * The construction is composed here from audited pieces: ML-KEM-768 (FIPS 203) from
- * `@noble/post-quantum`, SHAKE-256 and SHA3-256 from `@noble/hashes`, and X25519 from WebCrypto
+ * The construction is composed here from audited pieces: ML-KEM-768 (FIPS 203) from `node:crypto`
+ * where the runtime has it (Node ≥ 24.7, see ml-kem.ts) else `@noble/post-quantum`, SHAKE-256 and
+ * SHA3-256 from `@noble/hashes`, and X25519 from WebCrypto
  * where the platform has it (Node ≥ 20, current browsers), else from `@noble/curves`. noble's own
  * `ml_kem768_x25519` is the same KEM (the tests check both agree), but its pure-JS X25519 costs
  * ~1.3 ms of a ~2.1 ms encapsulation; WebCrypto's X25519 takes ~0.1 ms, which matters when an
@@ -16,6 +17,7 @@ import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { CryptoError } from './errors.js';
+import { mlKemBackend, type MlKemDecapsulationKey } from './ml-kem.js';
 import { randomBytes } from './random.js';
 
 const ML_KEM_PUBLIC_KEY_LENGTH = 1184;
@@ -70,17 +72,18 @@ export interface XWingDecapsulator {
 export class XWingDecapsulationKey implements XWingDecapsulator {
   /** The matching 1216-byte public key. */
   readonly publicKey: Uint8Array;
-  readonly #mlKemSecretKey: Uint8Array;
+  readonly #mlKem: MlKemDecapsulationKey;
   readonly #x25519Secret: Uint8Array;
   readonly #x25519Public: Uint8Array;
 
   private constructor(secretKey: Uint8Array) {
     checkLength(secretKey, XWING_LENGTHS.secretKey, 'X-Wing secret key');
     const expanded = shake256(secretKey, { dkLen: 96 });
-    const mlKem = ml_kem768.keygen(expanded.subarray(0, 64));
-    this.#mlKemSecretKey = mlKem.secretKey;
+    const backend = mlKemBackend();
+    const mlKem = backend.expand(expanded.subarray(0, 64));
+    this.#mlKem = mlKem;
     this.#x25519Secret = expanded.slice(64, 96);
-    this.#x25519Public = x25519.getPublicKey(this.#x25519Secret);
+    this.#x25519Public = backend.x25519PublicKey(this.#x25519Secret);
     this.publicKey = concatBytes(mlKem.publicKey, this.#x25519Public);
     expanded.fill(0);
   }
@@ -98,7 +101,7 @@ export class XWingDecapsulationKey implements XWingDecapsulator {
     checkLength(ciphertext, XWING_LENGTHS.ciphertext, 'X-Wing ciphertext');
     const ctX = ciphertext.subarray(ML_KEM_CIPHERTEXT_LENGTH);
     // ML-KEM decapsulation rejects implicitly: a tampered ct_M yields an unrelated secret.
-    const ssM = ml_kem768.decapsulate(ciphertext.subarray(0, ML_KEM_CIPHERTEXT_LENGTH), this.#mlKemSecretKey);
+    const ssM = this.#mlKem.decapsulate(ciphertext.subarray(0, ML_KEM_CIPHERTEXT_LENGTH));
     const ssX = await x25519Exchange(this.#x25519Secret, ctX, 'DECRYPTION_FAILED');
     return combiner(ssM, ssX, ctX, this.#x25519Public);
   }
@@ -139,7 +142,8 @@ export async function xwingEncapsulate(
   const ekX = eseed.subarray(32, 64);
   let mlKem: { sharedSecret: Uint8Array; cipherText: Uint8Array };
   try {
-    mlKem = ml_kem768.encapsulate(pkM, eseed.subarray(0, 32));
+    // Derandomised (known-answer tests) on noble, which takes the seed; fresh on the fastest backend.
+    mlKem = encapsulationSeed === undefined ? mlKemBackend().encapsulate(pkM) : ml_kem768.encapsulate(pkM, eseed.subarray(0, 32));
   } catch (cause) {
     throw new CryptoError('INVALID_ENCODING', 'X-Wing public key fails the ML-KEM-768 encapsulation key check', { cause });
   }

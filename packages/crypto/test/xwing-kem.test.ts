@@ -2,6 +2,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import fc from 'fast-check';
 import { CryptoError } from '../src/errors.js';
+import { _usePureJsMlKemForTesting, mlKemBackend } from '../src/ml-kem.js';
 import {
   XWING_LENGTHS,
   XWingDecapsulationKey,
@@ -21,14 +22,31 @@ async function expectCode(fn: () => Promise<unknown>, code: string): Promise<voi
 
 describe('X-Wing KEM (draft-connolly-cfrg-xwing-kem-10)', () => {
   describe.each([
-    ['WebCrypto X25519', false],
-    ['pure-JS X25519', true],
+    ['WebCrypto X25519 and node:crypto ML-KEM', false],
+    ['pure-JS X25519 and ML-KEM (the browser path)', true],
   ])('with %s', (_name, pureJs) => {
-    beforeAll(() => _usePureJsX25519ForTesting(pureJs));
-    afterAll(() => _usePureJsX25519ForTesting(false));
+    beforeAll(() => {
+      _usePureJsX25519ForTesting(pureJs);
+      _usePureJsMlKemForTesting(pureJs);
+    });
+    afterAll(() => {
+      _usePureJsX25519ForTesting(false);
+      _usePureJsMlKemForTesting(false);
+    });
 
-    it('runs on the intended X25519 backend', async () => {
+    it('runs on the intended backends', async () => {
       expect(await _x25519BackendForTesting()).toBe(pureJs ? 'noble' : 'webcrypto');
+      expect(mlKemBackend().name).toBe(pureJs ? 'noble' : 'node');
+    });
+
+    it('a fresh encapsulation opens with noble ml_kem768_x25519 (an independent composition), and the reverse', async () => {
+      const seed = new Uint8Array(32).fill(pureJs ? 1 : 2);
+      const ours = xwingKeyPairFromSeed(seed);
+      const theirs = ml_kem768_x25519.keygen(seed);
+      const encapsulated = await xwingEncapsulate(ours.publicKey);
+      expect(bytesToHex(ml_kem768_x25519.decapsulate(encapsulated.ciphertext, theirs.secretKey))).toBe(bytesToHex(encapsulated.sharedSecret));
+      const reference = ml_kem768_x25519.encapsulate(theirs.publicKey);
+      expect(bytesToHex(await xwingDecapsulate(seed, reference.cipherText))).toBe(bytesToHex(reference.sharedSecret));
     });
 
     it.each(vectors.vectors.map((v, i) => [i, v] as const))(
@@ -112,7 +130,8 @@ describe('X-Wing KEM (draft-connolly-cfrg-xwing-kem-10)', () => {
     // The first 12-bit coefficient becomes 4095 ≥ q = 3329: not a canonical encoding.
     bad[0] = 0xff;
     bad[1] = (bad[1]! & 0xf0) | 0x0f;
-    await expectCode(() => xwingEncapsulate(bad), 'INVALID_ENCODING');
+    await expectCode(() => xwingEncapsulate(bad), 'INVALID_ENCODING'); // node:crypto here
+    await expectCode(() => xwingEncapsulate(bad, new Uint8Array(64)), 'INVALID_ENCODING'); // noble (seeded)
   });
 
   it('refuses low-order X25519 shares with typed errors', async () => {
