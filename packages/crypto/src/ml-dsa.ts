@@ -5,9 +5,9 @@
  * Both follow FIPS 204 exactly, so a key pair derived from one seed is the same in both, and each
  * verifies the other's signatures (test/ml-dsa-backends.test.ts checks both directions). Signing
  * is hedged in both (fresh randomness, as FIPS 204 recommends), so two signatures of one message
- * differ. OpenSSL signs about 4× and verifies about 15× faster than pure JS on the reference machine
- * (docs/benchmarks.md); every envelope, acknowledgement and identity document carries an ML-DSA
- * signature, so this sits on the messaging hot path.
+ * differ. With OpenSSL a composite signature is about 13× faster to make and 7× faster to verify
+ * than in pure JS (docs/benchmarks.md); every envelope, acknowledgement and identity document
+ * carries one, so this sits on the messaging hot path.
  *
  * The key is never kept: a signing key object is built from the seed for one call and dropped.
  * `node:crypto` is reached through `process.getBuiltinModule` (see node-crypto.ts), so bundlers
