@@ -27,7 +27,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { CryptoError } from './errors.js';
 import { mlDsa65PublicKey, mlDsa65Sign, mlDsa65Verify } from './ml-dsa.js';
-import { nodeCrypto, type NodeCrypto } from './node-crypto.js';
+import { nodeCrypto, toBuffer, type NodeCrypto } from './node-crypto.js';
 import { randomBytes } from './random.js';
 
 const ED25519_PUBLIC_KEY_LENGTH = 32;
@@ -224,10 +224,6 @@ function nodeEd25519(crypto: NodeCrypto): Ed25519Backend {
       }
     },
   };
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 let selectedEd25519: Ed25519Backend | undefined;

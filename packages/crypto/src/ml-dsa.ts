@@ -18,7 +18,8 @@
 import { concatBytes } from '@noble/hashes/utils.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { CryptoError } from './errors.js';
-import { nodeCrypto, type NodeCrypto } from './node-crypto.js';
+import { constantTimeEqual } from './constant-time.js';
+import { nodeCrypto, toBuffer, type NodeCrypto } from './node-crypto.js';
 
 /** Byte lengths of ML-DSA-65 encodings (FIPS 204, Table 2). */
 export const ML_DSA_65_LENGTHS = Object.freeze({
@@ -102,10 +103,6 @@ function nodeBackend(crypto: NodeCrypto): MlDsaBackend {
   };
 }
 
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
 /** node:crypto's ML-DSA-65 when it is there and agrees with FIPS 204 on a known seed; else undefined. */
 function probeNode(): MlDsaBackend | undefined {
   const crypto = nodeCrypto();
@@ -117,15 +114,11 @@ function probeNode(): MlDsaBackend | undefined {
     const context = Uint8Array.of(1);
     const message = Uint8Array.of(2);
     // The same key as noble's, and a context-bound signature noble accepts: else keep pure JS.
-    if (!equalBytes(publicKey, noble.publicKey(seed))) return undefined;
+    if (!constantTimeEqual(publicKey, noble.publicKey(seed))) return undefined;
     return noble.verify(candidate.sign(seed, message, context), message, publicKey, context) ? candidate : undefined;
   } catch {
     return undefined; // Node < 24.7, or OpenSSL without ML-DSA
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 let selected: MlDsaBackend | undefined;

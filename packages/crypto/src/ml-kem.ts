@@ -15,7 +15,8 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import type { KeyObject } from 'node:crypto';
-import { nodeCrypto, type NodeCrypto } from './node-crypto.js';
+import { constantTimeEqual } from './constant-time.js';
+import { nodeCrypto, toBuffer, type NodeCrypto } from './node-crypto.js';
 
 /** An expanded ML-KEM-768 decapsulation key. */
 export interface MlKemDecapsulationKey {
@@ -57,7 +58,7 @@ function nodeMlKem(crypto: NodeCrypto): MlKemBackend {
   const privateKey = (prefix: Uint8Array, secret: Uint8Array): KeyObject => {
     const der = concatBytes(prefix, secret);
     try {
-      return crypto.createPrivateKey({ key: Buffer.from(der.buffer, der.byteOffset, der.length), format: 'der', type: 'pkcs8' });
+      return crypto.createPrivateKey({ key: toBuffer(der), format: 'der', type: 'pkcs8' });
     } finally {
       der.fill(0);
     }
@@ -76,7 +77,7 @@ function nodeMlKem(crypto: NodeCrypto): MlKemBackend {
     encapsulate(publicKey) {
       // OpenSSL runs the FIPS 203 encapsulation key check when it reads the key, and throws.
       const der = concatBytes(SPKI_ML_KEM_PREFIX, publicKey);
-      const key = crypto.createPublicKey({ key: Buffer.from(der.buffer, der.byteOffset, der.length), format: 'der', type: 'spki' });
+      const key = crypto.createPublicKey({ key: toBuffer(der), format: 'der', type: 'spki' });
       const { sharedKey, ciphertext } = crypto.encapsulate(key);
       return { sharedSecret: new Uint8Array(sharedKey), cipherText: new Uint8Array(ciphertext) };
     },
@@ -95,17 +96,13 @@ function probeNode(): MlKemBackend | undefined {
     const { sharedSecret, cipherText } = candidate.encapsulate(reference.publicKey);
     const scalar = new Uint8Array(32).fill(0x42);
     const agrees =
-      equalBytes(key.publicKey, reference.publicKey) &&
-      equalBytes(reference.decapsulate(cipherText), sharedSecret) &&
-      equalBytes(candidate.x25519PublicKey(scalar), nobleMlKem.x25519PublicKey(scalar));
+      constantTimeEqual(key.publicKey, reference.publicKey) &&
+      constantTimeEqual(reference.decapsulate(cipherText), sharedSecret) &&
+      constantTimeEqual(candidate.x25519PublicKey(scalar), nobleMlKem.x25519PublicKey(scalar));
     return agrees ? candidate : undefined;
   } catch {
     return undefined; // Node < 24.7, or OpenSSL without ML-KEM
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 let selected: MlKemBackend | undefined;

@@ -27,3 +27,8 @@ export function nodeCrypto(): NodeCrypto | undefined {
   }
   return cached ?? undefined;
 }
+
+/** A Buffer view of `bytes` (no copy), for node:crypto calls that want one. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}

@@ -15,7 +15,6 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { ml_kem768_x25519 as xWing } from '@noble/post-quantum/hybrid.js';
 import { KeyStoreError } from './errors.js';
 import type { KeyType, SignOptions } from './key-store.js';
 
@@ -87,7 +86,7 @@ export function derivePublicKey(type: KeyType, secret: Uint8Array): Uint8Array |
       return mlDsa65PublicKey(secret);
     case 'x-wing':
       requireLength(type, secret, 32);
-      return xWing.keygen(secret).publicKey;
+      return XWingDecapsulationKey.fromSecretKey(secret).publicKey;
     case 'bls12-381':
       requireLength(type, secret, 32);
       try {
