@@ -325,6 +325,8 @@ function toProblem(err: unknown, routeMapper: ErrorMapper | undefined, serverMap
 }
 
 function transportProblem(err: unknown): HttpProblem | undefined {
+  // The router reports undecodable path parameters as a URIError with status 400 (its message holds the raw value).
+  if (err instanceof URIError && (err as TransportError).status === 400) return new HttpProblem({ status: 400, code: 'INVALID_REQUEST', detail: 'A path parameter is not valid percent-encoding' });
   if (err === null || typeof err !== 'object' || (err as TransportError).expose !== true) return undefined;
   const { status, type } = err as TransportError;
   if (type === 'entity.parse.failed') return new HttpProblem({ status: 400, code: 'MALFORMED_JSON', detail: 'The body is not well-formed JSON' });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROBLEM_MEDIA_TYPE } from './constants.js';
+import { HttpKitError } from './errors.js';
 import type { HttpApi, RegisteredRoute } from './http-api.js';
 import { problemDocumentSchema } from './problem.js';
 
@@ -100,39 +101,37 @@ function parametersOf(schema: z.ZodObject | undefined, location: 'path' | 'query
 class ComponentSchemas {
   readonly components: Record<string, JsonSchema> = {};
 
+  /** Converts `schema`; with `inlineRoot`, a root that has an id is returned itself rather than as a `$ref`. */
   convert(schema: z.ZodType, io: 'input' | 'output', options: { inlineRoot?: boolean } = {}): JsonSchema {
     const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
     const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
     delete json.$defs;
     delete json.$schema;
+    let root = json;
+    // zod hoists a root that has an id into $defs and answers `{ $ref }`.
+    const rootRef = typeof json.$ref === 'string' && json.$ref.startsWith('#/$defs/') ? json.$ref.slice('#/$defs/'.length) : undefined;
+    if (options.inlineRoot === true && rootRef !== undefined && defs[rootRef] !== undefined) {
+      root = defs[rootRef];
+      delete defs[rootRef];
+    }
     const names = new Map<string, string>();
     for (const id of Object.keys(defs)) names.set(id, id);
-    for (const [id, def] of Object.entries(defs)) {
-      const name = this.#place(id, rewriteRefs(def, names), io);
-      names.set(id, name);
-    }
+    for (const [id, def] of Object.entries(defs)) names.set(id, this.#nameFor(id, rewriteRefs(def, names), io));
     for (const [id, def] of Object.entries(defs)) this.components[names.get(id) as string] = rewriteRefs(def, names);
-    const root = rewriteRefs(json, names);
-    const rootId = z.globalRegistry.get(schema)?.id;
-    if (options.inlineRoot !== true && typeof rootId === 'string') {
-      delete root.id;
-      delete root.$id;
-      return { $ref: `#/components/schemas/${this.#place(rootId, root, io, true)}` };
-    }
-    return root;
+    return rewriteRefs(root, names);
   }
 
-  /** The component name for `id`: `id` itself unless taken by a different schema. */
-  #place(id: string, json: JsonSchema, io: 'input' | 'output', store = false): string {
+  /** The component name for `id`: `id` itself unless a different schema has it (input and output shapes differ). */
+  #nameFor(id: string, json: JsonSchema, io: 'input' | 'output'): string {
     const candidates = [id, `${id}${io === 'input' ? 'Input' : 'Output'}`];
-    for (let n = 2; ; n += 1) {
-      const name = candidates.shift() ?? `${id}${n}`;
-      const existing = this.components[name];
-      if (existing === undefined || JSON.stringify(existing) === JSON.stringify(json)) {
-        if (store) this.components[name] = json;
-        return name;
-      }
-    }
+    for (let n = 2; n < 1000; n += 1) candidates.push(`${id}${n}`);
+    const text = JSON.stringify(json);
+    const name = candidates.find((candidate) => {
+      const existing = this.components[candidate];
+      return existing === undefined || JSON.stringify(existing) === text;
+    });
+    if (name === undefined) throw new HttpKitError('INVALID_ROUTE', `too many different schemas share the id ${id}`);
+    return name;
   }
 }
 
