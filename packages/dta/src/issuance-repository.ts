@@ -1,0 +1,100 @@
+/**
+ * Issuance state in the shared database, so restarts and replicas of one D-TA agree: grant nonces
+ * already used (accept-once), and each realm's revocation list with the sequence number of the
+ * last update applied.
+ */
+import type { Migration, SqlDatabase } from '@milagro/storage';
+
+/** Migration namespace of this repository. */
+export const ISSUANCE_MIGRATION_NAMESPACE = 'dta-issuance';
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'grant nonces, revocation lists',
+    statements: [
+      'CREATE TABLE dta_grant_nonces (realm TEXT NOT NULL, nonce {{blob}} NOT NULL, expires BIGINT NOT NULL, PRIMARY KEY (realm, nonce))',
+      'CREATE INDEX dta_grant_nonces_expires ON dta_grant_nonces (expires)',
+      'CREATE TABLE dta_revocation_seq (realm TEXT NOT NULL PRIMARY KEY, seq BIGINT NOT NULL)',
+      'CREATE TABLE dta_revoked (realm TEXT NOT NULL, identity_hash {{blob}} NOT NULL, PRIMARY KEY (realm, identity_hash))',
+    ],
+  },
+];
+
+/** One update of a realm's revocation list. */
+export interface RevocationUpdate {
+  readonly realm: string;
+  /** Strictly increasing per realm. */
+  readonly seq: number;
+  /** Identity hashes to add. */
+  readonly revoke: readonly Uint8Array[];
+  /** Identity hashes to remove. */
+  readonly reinstate: readonly Uint8Array[];
+}
+
+export class IssuanceRepository {
+  readonly #db: SqlDatabase;
+
+  private constructor(db: SqlDatabase) {
+    this.#db = db;
+  }
+
+  /** Opens the repository, applying its migrations (namespace `dta-issuance`). */
+  static async open(db: SqlDatabase): Promise<IssuanceRepository> {
+    await db.migrate(ISSUANCE_MIGRATION_NAMESPACE, MIGRATIONS);
+    return new IssuanceRepository(db);
+  }
+
+  /**
+   * Records a grant nonce as used. True the first time; false when (realm, nonce) was used before,
+   * by this process or any other sharing the database.
+   * @param expires the grant's expiry (unix seconds), after which the record may be pruned.
+   */
+  async consumeGrantNonce(realm: string, nonce: Uint8Array, expires: number): Promise<boolean> {
+    const { changes } = await this.#db.run(
+      'INSERT INTO dta_grant_nonces (realm, nonce, expires) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      [realm, nonce, expires],
+    );
+    return changes === 1;
+  }
+
+  /** Forgets nonces of grants that expired before `before` (unix seconds); returns how many. */
+  async pruneGrantNonces(before: number): Promise<number> {
+    const { changes } = await this.#db.run('DELETE FROM dta_grant_nonces WHERE expires < ?', [before]);
+    return changes;
+  }
+
+  /** True when `identityHash` is on `realm`'s revocation list. */
+  async isRevoked(realm: string, identityHash: Uint8Array): Promise<boolean> {
+    const row = await this.#db.get('SELECT 1 AS revoked FROM dta_revoked WHERE realm = ? AND identity_hash = ?', [realm, identityHash]);
+    return row !== undefined;
+  }
+
+  /** Sequence number of the last update applied to `realm`'s list (-1 before the first). */
+  async revocationSeq(realm: string): Promise<number> {
+    const row = await this.#db.get<{ seq: number | bigint }>('SELECT seq FROM dta_revocation_seq WHERE realm = ?', [realm]);
+    return row === undefined ? -1 : Number(row.seq);
+  }
+
+  /**
+   * Applies an update atomically when its `seq` is newer than the last one applied; false (and
+   * nothing changed) when it is not, so a redelivered or stale update is harmless.
+   */
+  async applyRevocation(update: RevocationUpdate): Promise<boolean> {
+    return this.#db.transaction(async (tx) => {
+      const row = await tx.get<{ seq: number | bigint }>('SELECT seq FROM dta_revocation_seq WHERE realm = ?', [update.realm]);
+      if (row !== undefined && Number(row.seq) >= update.seq) return false;
+      for (const hash of update.revoke) {
+        await tx.run('INSERT INTO dta_revoked (realm, identity_hash) VALUES (?, ?) ON CONFLICT DO NOTHING', [update.realm, hash]);
+      }
+      for (const hash of update.reinstate) {
+        await tx.run('DELETE FROM dta_revoked WHERE realm = ? AND identity_hash = ?', [update.realm, hash]);
+      }
+      await tx.run(
+        'INSERT INTO dta_revocation_seq (realm, seq) VALUES (?, ?) ON CONFLICT (realm) DO UPDATE SET seq = excluded.seq',
+        [update.realm, update.seq],
+      );
+      return true;
+    });
+  }
+}
