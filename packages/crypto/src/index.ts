@@ -9,12 +9,14 @@ export { createMclBackend, type MclG1, type MclG2, type MclPreparedG2 } from './
 export { SCALAR_ORDER, SCALAR_LENGTH, randomScalar, encodeScalar, decodeScalar, hashToScalar } from './bls12-381/scalar.js';
 export { createBlsSignatures, BLS_SIGNATURE_CIPHERSUITE, BLS_POP_CIPHERSUITE, type BlsSignatures, type PartialSignature } from './bls12-381/bls-signature.js';
 
-// Secret sharing: Shamir, Lagrange (scalars and in the exponent), Feldman VSS, joint-Feldman DKG.
+// Secret sharing: Shamir, Lagrange (scalars and in the exponent), Feldman VSS, joint-Feldman DKG, resharing.
 export { lagrangeCoefficients, interpolateScalar, interpolateInExponent, type ScalarShare, type PointShare } from './sharing/lagrange.js';
 export { splitSecret, combineShares, splitAdditive, combineAdditive, type SharingParameters } from './sharing/shamir.js';
 export { dealShares, verifyShare, assertShareValid, publicShare, encodeCommitments, decodeCommitments, type FeldmanDealing } from './sharing/feldman.js';
 export { DkgParticipant, type DkgParameters, type DkgResult, type DkgRound1Output, type DkgPhase, type DkgDisqualification, type DkgDisqualificationReason } from './sharing/dkg.js';
 export { encodeDkgMessage, decodeDkgMessage, MAX_DKG_PARTICIPANTS, type DkgMessage, type DkgDealing, type DkgPrivateShare, type DkgComplaint, type DkgJustification } from './sharing/dkg-messages.js';
+export { ResharingParticipant, type ResharingParameters, type ResharingRole, type ResharingResult, type ResharingRound1Output, type ResharingPhase, type ResharingDisqualification, type ResharingDisqualificationReason } from './sharing/resharing.js';
+export { encodeResharingMessage, decodeResharingMessage, type ResharingMessage, type ResharingDealing, type ResharingPrivateShare, type ResharingComplaint, type ResharingJustification } from './sharing/dkg-messages.js';
 
 // Symmetric encryption: AES-256-GCM and the chunked STREAM construction.
 export { aesGcmEncrypt, aesGcmDecrypt, aesGcmBackends, AES_GCM_KEY_LENGTH, AES_GCM_NONCE_LENGTH, AES_GCM_TAG_LENGTH, type AesGcmBackend, type AesGcmOptions } from './aead.js';
