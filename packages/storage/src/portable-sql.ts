@@ -8,6 +8,9 @@ import type { SqlDatabase, SqlValue } from './sql-database.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+/** A lone surrogate (in a `u` regex, only an unpaired one is a `Cs` code point) or NUL. */
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE_TEXT = /[\p{Cs}\u0000]/u;
 const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -78,7 +81,12 @@ export function checkParameters(sql: string, params: readonly SqlValue[]): void 
 }
 
 function checkValue(value: unknown, index: number): void {
-  if (value === null || typeof value === 'string' || value instanceof Uint8Array) return;
+  if (value === null || value instanceof Uint8Array) return;
+  if (typeof value === 'string') {
+    // PostgreSQL refuses NUL in text and every driver mangles lone surrogates: neither can round-trip.
+    if (!UNSTORABLE_TEXT.test(value)) return;
+    throw new StorageError('INVALID_ARGUMENT', `parameter ${index + 1} is not well-formed Unicode text without NUL characters`);
+  }
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return;
     throw new StorageError('INVALID_ARGUMENT', `parameter ${index + 1} is not a finite number`);

@@ -1,0 +1,118 @@
+// The SQLite adapter: the shared conformance suite on real files, plus what is SQLite's own
+// (durability pragmas, reopening, two connections contending for the write lock).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isStorageError, openSqliteDatabase } from '@milagro/storage';
+import { describeSqlDatabase } from './sql-database-conformance';
+
+let directory: string;
+let files = 0;
+beforeAll(() => {
+  directory = mkdtempSync(join(tmpdir(), 'milagro-storage-'));
+});
+afterAll(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+const freshFile = (): string => join(directory, `db-${++files}.sqlite`);
+
+describeSqlDatabase('SQLite file', () => openSqliteDatabase({ path: freshFile() }));
+describeSqlDatabase('SQLite :memory:', () => openSqliteDatabase({ path: ':memory:' }));
+
+describe('openSqliteDatabase', () => {
+  test('a file database runs in WAL mode with synchronous=FULL and foreign keys on', async () => {
+    const db = await openSqliteDatabase({ path: freshFile() });
+    expect(await db.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+    expect(await db.get('PRAGMA synchronous')).toEqual({ synchronous: 2 }); // 2 = FULL
+    expect(await db.get('PRAGMA foreign_keys')).toEqual({ foreign_keys: 1 });
+    expect(db.dialect).toBe('sqlite');
+    await db.close();
+  });
+
+  test('what was committed is there after reopening the file', async () => {
+    const path = freshFile();
+    const first = await openSqliteDatabase({ path });
+    await first.migrate('kv', [{ version: 1, description: 'kv', statements: ['CREATE TABLE kv (k TEXT PRIMARY KEY, v {{blob}})'] }]);
+    await first.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['a', new Uint8Array([7])]);
+    await first.close();
+    const second = await openSqliteDatabase({ path });
+    await second.migrate('kv', [{ version: 1, description: 'kv', statements: ['CREATE TABLE kv (k TEXT PRIMARY KEY, v {{blob}})'] }]);
+    expect(await second.all('SELECT k, v FROM kv')).toEqual([{ k: 'a', v: new Uint8Array([7]) }]);
+    await second.close();
+  });
+
+  test('a file that is not a database is refused with FAILED', async () => {
+    const path = freshFile();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path, 'this is not a database, just text that is long enough to have a header '.repeat(20));
+    const error = await openSqliteDatabase({ path }).catch((reason: unknown) => reason);
+    expect(isStorageError(error, 'FAILED')).toBe(true);
+  });
+
+  test('bad options are INVALID_ARGUMENT', async () => {
+    for (const options of [{ path: '' }, { path: freshFile(), busyTimeoutMs: -1 }]) {
+      const error = await openSqliteDatabase(options).catch((reason: unknown) => reason);
+      expect(isStorageError(error, 'INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+});
+
+describe('two connections to one file', () => {
+  test('a writer waits (without blocking the event loop) for the other connection’s transaction', async () => {
+    const path = freshFile();
+    const a = await openSqliteDatabase({ path });
+    const b = await openSqliteDatabase({ path });
+    await a.migrate('counter', [{ version: 1, description: 'counter', statements: ['CREATE TABLE counter (value BIGINT NOT NULL)', 'INSERT INTO counter VALUES (0)'] }]);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const holder = a.transaction(async (tx) => {
+      await tx.run('UPDATE counter SET value = value + 1');
+      entered();
+      await held;
+    });
+    await inside;
+    const waiter = b.transaction((tx) => tx.run('UPDATE counter SET value = value + 10'));
+    // The event loop keeps turning while b waits: this timer fires and releases a.
+    setTimeout(release, 200);
+    await Promise.all([holder, waiter]);
+    expect(await b.get('SELECT value FROM counter')).toEqual({ value: 11 });
+    await a.close();
+    await b.close();
+  });
+
+  test('a writer that waits longer than busyTimeoutMs fails with BUSY and changes nothing', async () => {
+    const path = freshFile();
+    const a = await openSqliteDatabase({ path });
+    const b = await openSqliteDatabase({ path, busyTimeoutMs: 150 });
+    await a.run('CREATE TABLE t (id BIGINT)');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const holder = a.transaction(async (tx) => {
+      await tx.run('INSERT INTO t VALUES (1)');
+      entered();
+      await held;
+    });
+    await inside;
+    const started = Date.now();
+    const errors = await Promise.all([b.run('INSERT INTO t VALUES (2)'), b.transaction((tx) => tx.run('INSERT INTO t VALUES (3)'))].map((p) => p.catch((reason: unknown) => reason)));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    for (const error of errors) expect(isStorageError(error, 'BUSY')).toBe(true);
+    release();
+    await holder;
+    expect(await b.all('SELECT id FROM t')).toEqual([{ id: 1 }]);
+    await a.close();
+    await b.close();
+  });
+});
