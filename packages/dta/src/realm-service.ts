@@ -265,18 +265,22 @@ export class RealmService implements RealmDirectory {
   }
 
   /**
-   * Resolves with the realm once it is active here. If its latest run has failed (now or while
-   * waiting), rejects `PROTOCOL_FAILED` with the reason; after `timeoutMs` (default: four round
-   * deadlines), `REALM_NOT_READY`. An unknown realm is waited for (its proposal may be on its way).
+   * Resolves with the realm once it is active here; rejects `PROTOCOL_FAILED` (with the reason)
+   * as soon as a run fails while waiting. A realm whose latest run had already failed when the
+   * call began is waited for (a new proposal may be on its way) and rejects `PROTOCOL_FAILED` at
+   * the timeout if no new run succeeded; an unknown or pending one rejects `REALM_NOT_READY` then.
+   * `timeoutMs` defaults to five round deadlines.
    */
   async waitForRealm(realmId: string, options: { timeoutMs?: number } = {}): Promise<ActiveRealm> {
     this.#checkOpen();
-    const timeoutMs = options.timeoutMs ?? 4 * this.#roundTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? 5 * this.#roundTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     let wake: () => void = () => undefined;
     const listener = (): void => wake();
     this.#changeListeners.add(listener);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    /** The session id of the run that had already failed when the call began ('' if none). */
+    let failedBefore: string | undefined;
     try {
       for (;;) {
         // Subscribed before reading, so a change between the read and the wait is not missed.
@@ -286,7 +290,13 @@ export class RealmService implements RealmDirectory {
         });
         const stored = await this.#repository.realm(realmId);
         if (stored?.state === 'active') return await this.activeRealm(realmId);
-        if (stored?.state === 'failed') throw new DtaError('PROTOCOL_FAILED', stored.reason ?? 'the realm DKG failed');
+        if (stored?.state === 'failed') {
+          failedBefore ??= stored.sessionId;
+          // A run that failed before the call is history: wait for the next one, unless time is up.
+          if (stored.sessionId !== failedBefore || Date.now() >= deadline) throw new DtaError('PROTOCOL_FAILED', stored.reason ?? 'the realm DKG failed');
+        } else if (failedBefore === undefined) {
+          failedBefore = '';
+        }
         if (this.#closed) throw new DtaError('CLOSED', 'the realm service is closed');
         if (Date.now() >= deadline) throw new DtaError('REALM_NOT_READY', `realm is ${stored?.state ?? 'unknown'} after ${timeoutMs} ms`);
         await changed;
