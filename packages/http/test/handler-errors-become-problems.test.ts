@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { HttpApi, HttpProblem, createHttpServer, type ListeningHttpServer } from '../src/index.js';
 import { SECRET, capturingLogger, thingsApi } from './support/things-api.js';
 

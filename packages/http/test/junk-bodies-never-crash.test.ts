@@ -11,8 +11,12 @@ describe('arbitrary request bodies', () => {
   });
   afterAll(() => listening.close());
 
-  const send = async (body: Uint8Array | string, contentType: string) => {
-    const response = await fetch(`${listening.url}/v1/realms/realm-1/things`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const send = async (body: Uint8Array<ArrayBuffer> | string, contentType: string) => {
+    const post = () => fetch(`${listening.url}/v1/realms/realm-1/things`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    // One retry on a network error: a reused keep-alive connection can be closed by the server's
+    // idle timeout just as the request goes out (this VM stalls for seconds). A body that made the
+    // server drop the connection would fail the retry too.
+    const response = await post().catch(post);
     const text = await response.text();
     return { status: response.status, text };
   };
@@ -22,7 +26,7 @@ describe('arbitrary request bodies', () => {
       fc.jsonValue().map((value) => JSON.stringify(value) ?? 'null'),
       fc.json(),
       fc.string({ unit: 'binary', maxLength: 300 }),
-      fc.uint8Array({ maxLength: 300 }),
+      fc.uint8Array({ maxLength: 300 }).map((bytes) => new Uint8Array(bytes)),
       fc.record({ id: fc.string(), secret: fc.string(), count: fc.oneof(fc.integer(), fc.double(), fc.string()) }).map((value) => JSON.stringify(value)),
       fc.constantFrom('{"__proto__":{"polluted":1},"id":"abc"}', '{"constructor":{"prototype":{}}}', '['.repeat(2000), '"\\ud800"', '1e999', '{"a":1,"a":2}'),
     );
@@ -33,7 +37,7 @@ describe('arbitrary request bodies', () => {
         expect(status === 201 || (status >= 400 && status < 500)).toBe(true);
         if (status !== 201) expect(JSON.parse(text)).toMatchObject({ status, code: expect.stringMatching(/^[A-Z_]+$/) });
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

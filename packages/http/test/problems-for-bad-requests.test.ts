@@ -46,7 +46,8 @@ describe('problem documents for bad requests', () => {
   });
 
   it('answers a body that is not application/json with 415', async () => {
-    for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, { 'content-type': 'application/json; charset=latin1' }]) {
+    const variants: Array<Record<string, string>> = [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, { 'content-type': 'application/json; charset=latin1' }];
+    for (const headers of variants) {
       const response = await post('/v1/realms/realm-1/things', '{}', headers);
       expect([response.status, (await response.json()).code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     }
