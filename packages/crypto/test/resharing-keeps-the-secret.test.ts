@@ -183,7 +183,8 @@ describe('resharing keeps the secret and the group public key', () => {
         for (const s of shares) expect(verifyShare(g1, results[0]!.commitments, s)).toBe(true);
         for (const subset of subsets(shares, t2)) expect(interpolateScalar(subset)).toBe(old.secret);
       }),
-      { numRuns: 10 },
+      { numRuns: 8 },
     );
-  });
+    // Each run is a full resharing in pure-JS G1 (about 1–2 s alone, far more on a loaded CI machine).
+  }, 240_000);
 });
