@@ -69,13 +69,18 @@ export function isIdentityId(id: unknown): id is string {
   }
 }
 
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
 /** True when a decoded value is in the DAG-CBOR data model without links. */
 function isPlainValue(value: unknown, depth = 0): value is FiduciaryValue {
   if (depth > 16) return false;
   if (value === null || typeof value === 'boolean' || typeof value === 'string' || value instanceof Uint8Array) return true;
   if (typeof value === 'number') return Number.isFinite(value);
   if (Array.isArray(value)) return value.every((item) => isPlainValue(item, depth + 1));
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (typeof value === 'object' && isPlainObject(value)) {
     return Object.values(value as Record<string, unknown>).every((item) => isPlainValue(item, depth + 1));
   }
   return false; // CIDs and anything else
@@ -89,7 +94,7 @@ function decodeMap(bytes: Uint8Array, what: string, required: readonly string[],
   } catch {
     invalid(`${what}: body is not DAG-CBOR`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array || Object.getPrototypeOf(value) !== Object.prototype) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array || !isPlainObject(value)) {
     invalid(`${what}: body is not a map`);
   }
   const map = value as Record<string, unknown>;
