@@ -51,6 +51,8 @@ function assertCommitments<P>(commitments: readonly P[]): void {
 /**
  * f(index)·G = Σ_j index^j·C_j: the verification key of holder `index`, computable by anyone
  * from the public commitments (Horner's rule, so each step multiplies by the small index).
+ * Everything here is public, so the variable-time multiplication is used (about 1,000× faster
+ * than the constant-time one for a 16-bit index).
  *
  * @throws CryptoError `INVALID_ARGUMENT` (no commitments, or index outside [1, r)).
  */
@@ -59,7 +61,7 @@ export function publicShare<P>(group: GroupOps<P>, commitments: readonly P[], in
   assertShareIndex(index);
   let acc = group.zero;
   for (let j = commitments.length - 1; j >= 0; j--) {
-    acc = group.add(group.multiply(acc, index), commitments[j] as P);
+    acc = group.add(group.multiplyPublic(acc, index), commitments[j] as P);
   }
   return acc;
 }
