@@ -5,7 +5,7 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import fc from 'fast-check';
 import { isDtaError } from '../src/errors.js';
-import { bitcoinAddressPlugin, safeguardSecretPlugin } from '../src/fiduciary/index.js';
+import { bitcoinAddressPlugin, safeguardSecretPlugin, type FiduciaryValue } from '../src/fiduciary/index.js';
 import {
   decodeFulfilmentBody,
   decodeOrderBody,
@@ -31,7 +31,7 @@ function decodesOrRefuses(decode: (bytes: Uint8Array) => unknown, bytes: Uint8Ar
 }
 
 /** DAG-CBOR values without links or floats' edge cases that DAG-CBOR refuses. */
-const plainValue = fc.letrec((tie) => ({
+const plainValue: fc.Arbitrary<FiduciaryValue> = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     fc.constant(null),
@@ -42,7 +42,7 @@ const plainValue = fc.letrec((tie) => ({
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(fc.string({ maxLength: 8 }), tie('value'), { maxKeys: 4 }),
   ),
-})).value;
+})).value as fc.Arbitrary<FiduciaryValue>;
 
 const reference = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64url'));
 const plugin = fc.stringMatching(/^[a-z0-9-]{1,64}$/);
