@@ -68,12 +68,11 @@ function severalStatements(): StorageError {
 }
 
 /**
- * Checks that `params` fits `sql`: one value per placeholder, each a {@link SqlValue}. Error
- * messages name the parameter's position and type, never its value.
+ * Checks that `params` fits a statement with `expected` placeholders: one value each, each a
+ * {@link SqlValue}. Error messages name the parameter's position and type, never its value.
  */
-export function checkParameters(sql: string, params: readonly SqlValue[]): void {
+export function checkParameters(expected: number, params: readonly SqlValue[]): void {
   if (!Array.isArray(params)) throw new StorageError('INVALID_ARGUMENT', 'params must be an array');
-  const expected = placeholderOffsets(sql).length;
   if (params.length !== expected) {
     throw new StorageError('INVALID_ARGUMENT', `the statement has ${expected} placeholder(s) but ${params.length} value(s) were given`);
   }

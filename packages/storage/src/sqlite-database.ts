@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StorageError } from './errors.js';
 import { applyMigrations } from './migrations.js';
-import { checkParameters, integerValue } from './portable-sql.js';
+import { checkParameters, integerValue, placeholderOffsets } from './portable-sql.js';
 import type { Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
 
 /** Options of {@link openSqliteDatabase}. */
@@ -85,7 +85,8 @@ class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
   readonly #connection: DatabaseSync;
   readonly #busyTimeoutMs: number;
-  readonly #statements = new Map<string, StatementSync>();
+  /** Prepared statements and their placeholder counts, least recently used first. */
+  readonly #statements = new Map<string, { readonly statement: StatementSync; readonly placeholders: number }>();
   #queue: Promise<unknown> = Promise.resolve();
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -149,6 +150,7 @@ class SqliteDatabase implements SqlDatabase {
   async #transaction<T>(work: (tx: SqlExecutor, exec: (sql: string) => Promise<void>) => Promise<T>): Promise<T> {
     this.#enter();
     return this.#serialised(async () => {
+      this.#rollback(); // only if an earlier rollback failed and left a transaction open
       await retryWhileBusy(Date.now() + this.#busyTimeoutMs, () => this.#connection.exec('BEGIN IMMEDIATE'));
       const scope = { owner: this, active: true };
       const inside = <R>(statement: () => R): Promise<R> => {
@@ -186,21 +188,29 @@ class SqliteDatabase implements SqlDatabase {
 
   #rollback(): void {
     // SQLite rolls back by itself after some errors (a full disk); then there is nothing left to undo.
-    if (this.#connection.isTransaction) this.#connection.exec('ROLLBACK');
+    if (!this.#connection.isTransaction) return;
+    try {
+      this.#connection.exec('ROLLBACK');
+    } catch {
+      // Keep the error that made us roll back; the next transaction tries again before it begins.
+    }
   }
 
   #statement(sql: string, params: readonly SqlValue[]): StatementSync {
-    checkParameters(sql, params);
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#connection.prepare(sql);
+    let entry = this.#statements.get(sql);
+    if (entry === undefined) {
+      const placeholders = placeholderOffsets(sql).length;
+      const statement = this.#connection.prepare(sql);
+      // Every integer as bigint, so that toRow can tell the safe ones (→ number) from the rest.
       statement.setReadBigInts(true);
+      entry = { statement, placeholders };
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value!);
     } else {
-      this.#statements.delete(sql); // re-inserted below: the map's order is least recently used first
+      this.#statements.delete(sql); // re-inserted below, as the most recently used
     }
-    this.#statements.set(sql, statement);
-    return statement;
+    this.#statements.set(sql, entry);
+    checkParameters(entry.placeholders, params);
+    return entry.statement;
   }
 
   #run(sql: string, params: readonly SqlValue[]): { readonly changes: number } {
@@ -222,9 +232,8 @@ class SqliteDatabase implements SqlDatabase {
 
 /** A plain object with integers as `number` when safe, `bigint` otherwise. */
 function toRow(row: Record<string, unknown>): SqlRow {
-  const out: SqlRow = {};
-  for (const [column, value] of Object.entries(row)) out[column] = typeof value === 'bigint' ? integerValue(value) : (value as SqlValue);
-  return out;
+  // fromEntries defines own properties, so even a column named __proto__ stays a column.
+  return Object.fromEntries(Object.entries(row).map(([column, value]) => [column, typeof value === 'bigint' ? integerValue(value) : value])) as SqlRow;
 }
 
 /**
