@@ -96,7 +96,7 @@ describe('any two of three D-TAs issue a client secret that logs in against the 
 
   it('seals shares to the key the client supplies; the opened shares combine like clear ones', async () => {
     const client = generateXWingKeyPair();
-    const key = new XWingDecapsulationKey(client.secretKey);
+    const key = XWingDecapsulationKey.fromSecretKey(client.secretKey);
     const opened = await Promise.all(
       [0, 1].map(async (i) => {
         const result = await services[i]!.issueClientShare({ realmId: REALM_ID, grant: await world.grant({ audience: i, identity }), identity, sealTo: client.publicKey });
