@@ -8,10 +8,15 @@
  * (`BLOB` is `BYTEA` on PostgreSQL; write migrations with the `{{blob}}` token).
  */
 
-/** A value bound to a `?` placeholder or read from a column. */
+/**
+ * A value bound to a `?` placeholder or read from a column. Text must be well-formed Unicode
+ * without NUL, numbers finite, bigints within signed 64 bits; booleans are not values (use 0/1).
+ * Integers read back as `number` when they are safe integers (|v| ≤ 2^53 − 1), else as `bigint`.
+ * Byte columns read back as `Uint8Array`.
+ */
 export type SqlValue = string | number | bigint | Uint8Array | null;
 
-/** One row: column name → value (integers that fit in a double come back as `number`). */
+/** One row: column name → value. */
 export type SqlRow = Record<string, SqlValue>;
 
 /** Runs statements; a {@link SqlDatabase} or the handle inside one of its transactions. */
@@ -36,10 +41,18 @@ export interface SqlDatabase extends SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';
   /**
    * Runs `work` in one serialisable transaction: committed if it resolves, rolled back if it
-   * throws (the error is rethrown). Use only `tx` inside.
+   * throws (the error is rethrown). Use only `tx` inside: statements on the database itself from
+   * inside are refused (`INVALID_ARGUMENT`), and `tx` refuses statements once the transaction has
+   * ended (`CLOSED`). Other callers' transactions and statements wait until this one ends.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Applies the not yet applied migrations of `namespace` (e.g. `'dta'`), each once, even with concurrent callers. */
+  /**
+   * Applies the not yet applied migrations of `namespace` (e.g. `'dta'`), each once and in its
+   * own transaction, even with concurrent callers in several processes. Refuses duplicate or
+   * non-ascending versions (`INVALID_ARGUMENT`) and a database migrated by newer code
+   * (`SCHEMA_TOO_NEW`).
+   */
   migrate(namespace: string, migrations: readonly Migration[]): Promise<void>;
+  /** Closes after the work already queued; later calls fail with `CLOSED`. Idempotent. */
   close(): Promise<void>;
 }

@@ -320,6 +320,12 @@ export function describeSqlDatabase(name: string, open: () => Promise<SqlDatabas
         expect(await ledger('notes')).toHaveLength(2);
       });
 
+      test('refuses code whose migration history differs from the applied one', async () => {
+        await db.migrate('notes', [v1, v2]);
+        expect(await rejectionCode(db.migrate('notes', [v1, v5]))).toBe('FAILED');
+        expect(await ledger('notes')).toHaveLength(2);
+      });
+
       test('a failing migration leaves no trace and stops the later ones', async () => {
         const broken: Migration = { version: 2, description: 'broken', statements: ['CREATE TABLE half (id BIGINT)', 'THIS IS NOT SQL'] };
         expect(await rejectionCode(db.migrate('notes', [v1, broken, v5]))).toBe('FAILED');
