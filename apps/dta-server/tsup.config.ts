@@ -9,5 +9,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   dts: false,
+  removeNodeProtocol: false,
   banner: { js: '#!/usr/bin/env node' },
 });

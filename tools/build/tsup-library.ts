@@ -17,6 +17,8 @@ export function libraryConfig(entry: Options['entry'], options: { esmOnly?: bool
     sourcemap: true,
     target: 'es2022',
     platform: options.platform ?? 'neutral',
+    // Server packages keep `node:` specifiers as written (`node:sqlite` exists only with the prefix).
+    removeNodeProtocol: options.platform !== 'node',
     tsconfig: 'tsconfig.json',
   });
 }

@@ -70,7 +70,7 @@ async function startDta(name: string, options: { trustedProposers: string[]; pee
       ipfs: { peers: options.peers, swarmKey: { env: 'TEST_SWARM_KEY' } },
       keyStore: { kind: 'file', scryptLogN: 10 },
       dta: { trustedProposers: options.trustedProposers, protocolRoundTimeoutMs: 60_000, plugins: { 'safeguard-secret': {}, 'bitcoin-address': { network: 'regtest' } } },
-      log: { level: 'warn' },
+      log: { level: 'info' },
     }),
   );
   const dta: Dta = { name, dataDir, configPath, server: undefined as unknown as ServerProcess, id: '', addrs: [] };

@@ -6,9 +6,10 @@
 import { base64urlToBytes, bytesToBase64url, constantTimeEqual, sha256, utf8ToBytes } from '@milagro/crypto';
 import { HttpApi, HttpProblem, type ErrorMapper } from '@milagro/http';
 import { z } from 'zod';
-import type { DtaNode } from './dta-node.js';
 import { isDtaError, type DtaErrorCode } from './errors.js';
-import type { RealmStatus } from './realm-service.js';
+import type { FiduciaryService } from './fiduciary/fiduciary-service.js';
+import type { IssuanceService } from './issuance.js';
+import type { RealmService, RealmStatus } from './realm-service.js';
 
 /** HTTP status of each `DtaError` code. */
 const STATUS: Record<DtaErrorCode, number> = {
@@ -117,6 +118,15 @@ const shareSchema = z.object({
 const permitSchema = shareSchema.extend({ day: z.number().int() });
 const envelopeAnswer = z.object({ cid: z.string().describe('CID of the answer envelope'), envelope: z.string().describe('the DAG-CBOR envelope, base64url') });
 
+/** What the routes call: a `DtaNode` is one; a custom server may pass its own composition. */
+export interface DtaServices {
+  /** This D-TA's identity (CID string). */
+  readonly self: string;
+  readonly realms: Pick<RealmService, 'createRealm' | 'realm' | 'listRealms'>;
+  readonly issuance: Pick<IssuanceService, 'issueClientShare' | 'issueTimePermitShare'>;
+  readonly fiduciary: Pick<FiduciaryService, 'fulfilOrder' | 'redeemOrder'>;
+}
+
 export interface DtaApiOptions {
   /** The operator's bearer token for realm administration; compared as SHA-256 digests in constant time. */
   readonly adminToken: string;
@@ -125,7 +135,7 @@ export interface DtaApiOptions {
 }
 
 /** The D-TA's routes, ready for `createHttpServer({ apis: [createDtaApi(node, options)] })`. */
-export function createDtaApi(node: DtaNode, options: DtaApiOptions): HttpApi {
+export function createDtaApi(node: DtaServices, options: DtaApiOptions): HttpApi {
   if (options.adminToken.length < 16) throw new Error('the admin token must have at least 16 characters');
   const adminDigest = sha256(utf8ToBytes(options.adminToken));
   const requireAdmin = (authorization: string | undefined): void => {

@@ -12,6 +12,7 @@ import { createSuite } from '@milagro/mpin';
 import type { IdentityResolver, OwnedIdentity } from '@milagro/pki';
 import type { SqlDatabase } from '@milagro/storage';
 import type { FiduciaryPlugin } from './fiduciary/fiduciary-plugin.js';
+import { isDtaError } from './errors.js';
 import { FiduciaryService } from './fiduciary/fiduciary-service.js';
 import { IssuanceRepository } from './issuance-repository.js';
 import { IssuanceService } from './issuance.js';
@@ -62,7 +63,6 @@ export class DtaNode {
   readonly #messenger: Messenger;
   readonly #onEvent: (event: DtaNodeEvent) => void;
   readonly #unsubscribe: () => void;
-  #inbox: Promise<void> | undefined;
   #closed = false;
 
   private constructor(options: DtaNodeOptions, realms: RealmService, issuance: IssuanceService, fiduciary: FiduciaryService) {
@@ -112,7 +112,7 @@ export class DtaNode {
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     const node = new DtaNode(options, realms, issuance, fiduciary);
-    node.#inbox = node.#readInbox();
+    void node.#readInbox();
     return node;
   }
 
@@ -140,7 +140,8 @@ export class DtaNode {
         return;
       } catch (error) {
         if (this.#closed) throw error;
-        if (attempt >= MESSAGE_ATTEMPTS) {
+        // A refusal (bad signature, stranger, malformed) is final; only unexpected failures are retried.
+        if (isDtaError(error) || attempt >= MESSAGE_ATTEMPTS) {
           // Set aside rather than block every later message of the inbox behind one bad one.
           this.#onEvent({ kind: 'message-failed', from: message.from, type: message.type, code: errorCode(error) });
           return;

@@ -21,7 +21,7 @@ export type { ActiveRealm, MasterShare, RealmDefinition, RealmDirectory } from '
 
 // The node and its HTTP routes.
 export { DtaNode, type DtaNodeEvent, type DtaNodeOptions } from './dta-node.js';
-export { createDtaApi, dtaErrorMapper, type DtaApiOptions } from './dta-api.js';
+export { createDtaApi, dtaErrorMapper, type DtaApiOptions, type DtaServices } from './dta-api.js';
 
 // Realms: DKG over messaging, master-secret shares.
 export { RealmService, masterShareLabel, type RealmServiceOptions, type RealmStatus, type RealmTransport, type RealmMessage, type RealmProtocolNotice } from './realm-service.js';

@@ -1,0 +1,86 @@
+/**
+ * Suite `dta` (brief §7: D-TA client-share issuance ≥ 200/s on 2 cores including grant
+ * verification), over HTTP: the server (issuance-server.ts) runs in its own process, this one
+ * signs grants in setup (the MFA service's cost, not the D-TA's) and POSTs
+ * `/v1/realms/bench/client-shares` with keep-alive, one at a time and 32 at once. Issuances per
+ * second = 1000 / median (per issuance). Every grant is used once, as in production.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as dagCbor from '@ipld/dag-cbor';
+import { bytesToBase64url } from '@milagro/crypto';
+import { createGrant } from '@milagro/dta';
+import { MemoryKeyStore } from '@milagro/keystore';
+import { createIdentity, identitySigner } from '@milagro/pki';
+import { CID } from 'multiformats/cid';
+import { sha256 } from 'multiformats/hashes/sha2';
+import type { BenchSuite } from '../../../tools/bench/suite.js';
+
+const CONCURRENT = 32;
+const GRANTS = 6000;
+const identity = bytesToBase64url(new TextEncoder().encode('alice@example.org'));
+
+const blocks = new Map<string, Uint8Array>();
+const store = {
+  async putDag(value: unknown) {
+    const bytes = dagCbor.encode(value);
+    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
+    blocks.set(cid.toString(), bytes);
+    return cid;
+  },
+  async get(cid: CID) {
+    const bytes = blocks.get(cid.toString());
+    if (bytes === undefined) throw new Error('no such block');
+    return bytes;
+  },
+};
+
+let server: ChildProcess;
+let endpoint: string;
+const grants: string[] = [];
+
+async function issue(): Promise<void> {
+  const grant = grants.pop();
+  if (grant === undefined) throw new Error(`bench used more than ${GRANTS} grants: raise GRANTS`);
+  const response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant, identity }) });
+  if (response.status !== 200) throw new Error(`issuance answered ${response.status}: ${await response.text()}`);
+  await response.arrayBuffer();
+}
+
+export default {
+  suite: 'dta',
+  setup: async () => {
+    const keyStore = new MemoryKeyStore();
+    const mfa = await createIdentity({ keyStore, store, labelPrefix: 'mfa' });
+    const dta = await createIdentity({ keyStore, store, labelPrefix: 'dta' });
+    server = spawn(process.execPath, ['--no-warnings', fileURLToPath(new URL('./issuance-server.ts', import.meta.url))], {
+      env: { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify({ self: dta.id.toString(), mfa: mfa.id.toString(), blocks: [...blocks].map(([cid, bytes]) => [cid, bytesToBase64url(bytes)]) }) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
+      server.once('exit', (code) => reject(new Error(`bench server exited (${code})`)));
+    });
+    endpoint = `${url}/v1/realms/bench/client-shares`;
+    const signer = identitySigner(mfa, keyStore);
+    for (let i = 0; i < GRANTS; i++) {
+      const token = await createGrant({ signer, purpose: 'client-secret', realm: 'bench', audience: dta.id.toString(), identity: new TextEncoder().encode('alice@example.org'), lifetimeSeconds: 7200 });
+      grants.push(bytesToBase64url(token));
+    }
+  },
+  teardown: async () => {
+    server.stdin?.end();
+    await new Promise((resolve) => server.once('exit', resolve));
+  },
+  cases: [
+    { name: 'client share over HTTP incl. grant verification, one at a time', fn: issue, iterations: 200, time: 1500 },
+    {
+      name: `client share over HTTP incl. grant verification, ${CONCURRENT} concurrent (per issuance)`,
+      perItem: CONCURRENT,
+      fn: () => Promise.all(Array.from({ length: CONCURRENT }, issue)),
+      iterations: 20,
+      time: 1500,
+    },
+  ],
+} satisfies BenchSuite;
