@@ -2,7 +2,8 @@
  * A role server (apps/<name>/src/main.ts) in a REAL separate OS process, run from its TypeScript
  * sources the way peer-process.ts runs peers (the Jest process's Node 24, source-imports.mjs), and
  * driven over HTTP like any client would. The server must log one JSON line with
- * `"msg":"listening"` and its `url` once it accepts requests (pino does, see @milagro/http).
+ * `"msg":"listening"` and its `url` once it accepts requests (at pino level info: configure the
+ * server to log at info or below).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
