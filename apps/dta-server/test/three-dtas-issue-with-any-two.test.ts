@@ -222,8 +222,11 @@ describe('three D-TAs, threshold 2', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.type).toContain('application/problem+json');
     expect(malformed.body['code']).toBe('INVALID_REQUEST');
+    // A well-formed request whose grant is junk: the credential is refused, as any invalid grant is.
     const junkGrant = await clientShare(dtas[0]!, { grant: bytesToBase64url(utf8ToBytes('junk')), identity: bytesToBase64url(ALICE) });
-    expect(junkGrant.status).toBe(400);
+    expect([junkGrant.status, junkGrant.body['code']]).toEqual([403, 'GRANT_INVALID']);
+    const oversized = await clientShare(dtas[0]!, { grant: 'A'.repeat(6000), identity: bytesToBase64url(ALICE) });
+    expect([oversized.status, oversized.body['code']]).toEqual([400, 'INVALID_REQUEST']);
     const unknownRealm = await json(`${url}/v1/realms/no-such-realm`);
     expect([unknownRealm.status, unknownRealm.body['code']]).toEqual([404, 'NOT_FOUND']);
     const notJson = await fetch(`${url}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
