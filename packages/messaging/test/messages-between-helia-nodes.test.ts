@@ -47,7 +47,9 @@ async function start(p: Party, options: Partial<MessengerOptions> = {}): Promise
     journal: p.journal,
     retryInitialMs: 100,
     retryMaxMs: 1_000,
-    fetchTimeoutMs: 15_000,
+    // Generous: on the 2-core CI VM an ext4 journal commit under other suites' fsyncs has stalled a
+    // local pin for more than 15 s. No test here waits for this timeout to fire.
+    fetchTimeoutMs: 60_000,
     onRejected: (rejection) => p.rejections.push(rejection),
     ...options,
   });
