@@ -10,6 +10,7 @@ import { isDtaError, type DtaErrorCode } from './errors.js';
 import type { FiduciaryService } from './fiduciary/fiduciary-service.js';
 import type { IssuanceService } from './issuance.js';
 import type { RealmService, RealmStatus } from './realm-service.js';
+import { MAX_IDENTITY_ID_LENGTH, REALM_ID_PATTERN } from './wire.js';
 
 /** HTTP status of each `DtaError` code. */
 const STATUS: Record<DtaErrorCode, number> = {
@@ -56,8 +57,8 @@ function bytes(maxBytes: number, description: string) {
     });
 }
 
-const realmIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'realm ids are 1-63 characters of [a-z0-9-]');
-const identityIdSchema = z.string().min(1).max(128).describe('an identity: the CID of its inception document');
+const realmIdSchema = z.string().regex(REALM_ID_PATTERN, 'realm ids are 1-63 characters of [a-z0-9-]');
+const identityIdSchema = z.string().min(1).max(MAX_IDENTITY_ID_LENGTH).describe('an identity: the CID of its inception document');
 const realmParams = z.object({ realmId: realmIdSchema });
 
 const realmDefinitionSchema = z

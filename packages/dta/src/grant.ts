@@ -8,9 +8,9 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { COMPOSITE_SIGNATURE_LENGTHS, compositeVerify, constantTimeEqual, randomBytes, sha256 } from '@milagro/crypto';
-import { CID } from 'multiformats/cid';
-import { DtaError, type DtaErrorCode } from './errors.js';
+import { DtaError } from './errors.js';
 import type { ActiveRealm } from './realm-directory.js';
+import { asMap, decodeCanonicalMap, expectKeys, failWith, isIdentityId, isRealmId } from './wire.js';
 
 /** What a grant authorises: a client-secret share or a time-permit share. */
 export type GrantPurpose = 'client-secret' | 'time-permit';
@@ -61,7 +61,6 @@ export const IDENTITY_HASH_LENGTH = 32;
 export const DEFAULT_GRANT_LIFETIME_SECONDS = 300;
 
 const CONTEXT_BYTES = new TextEncoder().encode(GRANT_SIGNATURE_CONTEXT);
-const REALM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const MAX_DAY = 0xffffffff;
 
 /** Options of {@link createGrant}. */
@@ -222,71 +221,11 @@ function checkGrant(grant: Grant, fail: (message: string) => DtaError): void {
   }
 }
 
-/** True for a realm id: 1–63 characters of `[a-z0-9-]`, starting with a letter or digit. */
-export function isRealmId(value: unknown): value is string {
-  return typeof value === 'string' && REALM_ID.test(value);
-}
-
 /** True for a day number both M-Pin codecs accept. */
 export function isDay(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_DAY;
 }
 
-/** True for the canonical string form of a CIDv1: the only form identities take. */
-function isIdentityId(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length > 200) return false;
-  try {
-    const cid = CID.parse(value);
-    return cid.version === 1 && cid.toString() === value;
-  } catch {
-    return false;
-  }
-}
-
 function isBytes(value: unknown, length: number): value is Uint8Array {
   return value instanceof Uint8Array && value.length === length;
-}
-
-/**
- * Decodes bytes that must be one canonical DAG-CBOR map (re-encoding gives the same bytes, so one
- * value has one encoding), of at most `maxBytes`. Shared by this package's wire decoders.
- * @internal
- */
-export function decodeCanonicalMap(bytes: Uint8Array, maxBytes: number, fail: (message: string) => DtaError): Record<string, unknown> {
-  if (!(bytes instanceof Uint8Array)) throw fail('must be bytes');
-  if (bytes.length > maxBytes) throw fail(`larger than ${maxBytes} bytes`);
-  let value: unknown;
-  try {
-    value = dagCbor.decode(bytes);
-  } catch {
-    throw fail('not DAG-CBOR');
-  }
-  const map = asMap(value, fail);
-  let canonical: Uint8Array;
-  try {
-    canonical = dagCbor.encode(map);
-  } catch {
-    throw fail('not DAG-CBOR');
-  }
-  if (canonical.length !== bytes.length || !canonical.every((byte, i) => byte === bytes[i])) throw fail('not canonical DAG-CBOR');
-  return map;
-}
-
-/** @internal */
-export function asMap(value: unknown, fail: (message: string) => DtaError): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array || CID.asCID(value) !== null) {
-    throw fail('not a map');
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Exactly `expected` (sorted) as own keys. @internal */
-export function expectKeys(map: Record<string, unknown>, expected: readonly string[], fail: (message: string) => DtaError): void {
-  const keys = Object.keys(map).sort();
-  if (keys.length !== expected.length || keys.some((key, i) => key !== expected[i])) throw fail(`fields must be exactly ${expected.join(', ')}`);
-}
-
-/** A DtaError factory for decoders. @internal */
-export function failWith(code: DtaErrorCode, what: string): (message: string) => DtaError {
-  return (message) => new DtaError(code, `${what}: ${message}`);
 }

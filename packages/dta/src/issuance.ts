@@ -8,11 +8,12 @@
 import { sha256 } from '@milagro/crypto';
 import { issueClientShare, issueTimePermitShare, type MpinSuite } from '@milagro/mpin';
 import { DtaError } from './errors.js';
-import { grantCoversIdentity, isDay, isRealmId, verifyGrant, type Grant, type GrantPurpose, type SigningKeyResolver } from './grant.js';
+import { grantCoversIdentity, isDay, verifyGrant, type Grant, type GrantPurpose, type SigningKeyResolver } from './grant.js';
 import type { IssuanceRepository } from './issuance-repository.js';
 import type { ActiveRealm, RealmDirectory } from './realm-directory.js';
 import { REVOCATION_MESSAGE_TYPE, RevocationList, type IncomingMessage } from './revocation.js';
 import { sealShare, type SealedShare } from './sealed-share.js';
+import { isRealmId } from './wire.js';
 import { SERVER_SHARE_REQUEST_TYPE, ServerShareDistributor, type SendMessage } from './server-share.js';
 
 /** Longest M-Pin identity accepted, in bytes. */

@@ -1,8 +1,8 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import { sha256 } from '@milagro/crypto';
-import { CID } from 'multiformats/cid';
 import { DtaError } from './errors.js';
 import type { RealmDefinition } from './realm-directory.js';
+import { isIdentityId, isRealmId } from './wire.js';
 
 /**
  * The realm protocol's wire formats: realm definitions, proposals, DKG round bundles and
@@ -50,7 +50,6 @@ const MAX_DKG_MESSAGE_BYTES = 64 + 48 * MAX_REALM_MEMBERS;
 
 const VERSION = 1;
 const SESSION_DOMAIN = 'milagro/dta/realm/session/v1';
-const REALM_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** A proposal to run a realm's DKG (epoch 0). */
 export interface RealmProposal {
@@ -78,16 +77,6 @@ export interface RealmConfirmation {
 
 const invalid = (message: string): DtaError => new DtaError('INVALID_REQUEST', message);
 
-function isIdentityId(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length > 200) return false;
-  try {
-    const cid = CID.parse(value);
-    return cid.version === 1 && cid.toString() === value;
-  } catch {
-    return false;
-  }
-}
-
 function isInteger(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
@@ -99,7 +88,7 @@ function isInteger(value: unknown, min: number, max: number): value is number {
 export function validateRealmDefinition(value: unknown): RealmDefinition {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('a realm definition must be an object');
   const v = value as Record<string, unknown>;
-  if (typeof v['realmId'] !== 'string' || !REALM_ID.test(v['realmId'])) throw invalid('realmId must be 1-63 characters of [a-z0-9-], starting with a letter or digit');
+  if (!isRealmId(v['realmId'])) throw invalid('realmId must be 1-63 characters of [a-z0-9-], starting with a letter or digit');
   const members = v['members'];
   if (!Array.isArray(members) || members.length < 1 || members.length > MAX_REALM_MEMBERS) throw invalid(`members must list 1..${MAX_REALM_MEMBERS} identities`);
   if (!members.every(isIdentityId)) throw invalid('every member must be an identity CID string');

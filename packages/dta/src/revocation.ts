@@ -8,7 +8,8 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import { bytesToHex } from '@milagro/crypto';
 import { DtaError } from './errors.js';
-import { decodeCanonicalMap, expectKeys, failWith, IDENTITY_HASH_LENGTH, isRealmId } from './grant.js';
+import { IDENTITY_HASH_LENGTH } from './grant.js';
+import { decodeCanonicalMap, expectKeys, failWith, isRealmId } from './wire.js';
 import type { IssuanceRepository, RevocationUpdate } from './issuance-repository.js';
 import type { RealmDirectory } from './realm-directory.js';
 

@@ -7,7 +7,7 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import { issueServerShare, type MpinSuite } from '@milagro/mpin';
 import { DtaError } from './errors.js';
-import { decodeCanonicalMap, expectKeys, failWith, isRealmId } from './grant.js';
+import { decodeCanonicalMap, expectKeys, failWith, isRealmId } from './wire.js';
 import type { RealmDirectory } from './realm-directory.js';
 import type { IncomingMessage } from './revocation.js';
 

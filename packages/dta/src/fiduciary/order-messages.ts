@@ -7,8 +7,8 @@
  * `DtaError('INVALID_REQUEST')` for anything else, so a malformed body never reaches a plugin.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { CID } from 'multiformats/cid';
 import { DtaError } from '../errors.js';
+import { isIdentityId } from '../wire.js';
 import { PLUGIN_NAME, type FiduciaryValue } from './fiduciary-plugin.js';
 
 /** Envelope content types of the chain (typeVersion 1). */
@@ -58,16 +58,6 @@ function invalid(message: string): never {
   throw new DtaError('INVALID_REQUEST', message);
 }
 
-/** True when `id` is an identity as the PKI names it: a canonical CIDv1 string. */
-export function isIdentityId(id: unknown): id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 256) return false;
-  try {
-    const cid = CID.parse(id);
-    return cid.version === 1 && cid.toString() === id;
-  } catch {
-    return false;
-  }
-}
 
 function isPlainObject(value: object): boolean {
   const prototype = Object.getPrototypeOf(value);
