@@ -25,6 +25,7 @@ const STATUS: Record<DtaErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   REALM_NOT_READY: 503,
+  DEPENDENCY_UNAVAILABLE: 503,
   PROTOCOL_FAILED: 502,
   CLOSED: 503,
 };
@@ -36,7 +37,7 @@ export const dtaErrorMapper: ErrorMapper = (error) => {
     status: STATUS[error.code],
     code: error.code,
     detail: error.message,
-    ...(error.code === 'REALM_NOT_READY' || error.code === 'CLOSED' ? { headers: { 'retry-after': '5' } } : {}),
+    ...(STATUS[error.code] === 503 ? { headers: { 'retry-after': '5' } } : {}),
   });
 };
 

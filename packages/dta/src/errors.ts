@@ -25,6 +25,8 @@ export type DtaErrorCode =
   | 'CONFLICT'
   /** The realm exists but holds no usable master-secret share yet (DKG or resharing running or failed). (HTTP 503) */
   | 'REALM_NOT_READY'
+  /** A dependency that should answer did not, for now: the grant issuer's identity documents could not be fetched from IPFS. Retry later; nothing was consumed. (HTTP 503) */
+  | 'DEPENDENCY_UNAVAILABLE'
   /** A distributed protocol (DKG, resharing) failed: too few qualified participants, split view, timeout. */
   | 'PROTOCOL_FAILED'
   /** The service was closed. */

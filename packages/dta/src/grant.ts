@@ -8,6 +8,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { COMPOSITE_SIGNATURE_LENGTHS, compositeVerify, constantTimeEqual, randomBytes, sha256 } from '@milagro/crypto';
+import { isPkiError } from '@milagro/pki';
 import { DtaError } from './errors.js';
 import type { ActiveRealm } from './realm-directory.js';
 import { asMap, decodeCanonicalMap, expectKeys, failWith, isIdentityId, isRealmId } from './wire.js';
@@ -152,7 +153,8 @@ export interface VerifyGrantOptions {
  * issuer's signature under its current keys. Does not consume the nonce: the caller does, after
  * this succeeds, so forged grants cannot burn nonces.
  * @throws DtaError `GRANT_INVALID` (malformed, another realm or issuer, lifetime too long, bad
- *   signature, issuer unresolvable, revoked or forked), `GRANT_WRONG_AUDIENCE`, `GRANT_EXPIRED`.
+ *   signature, issuer revoked, forked or with a broken chain), `GRANT_WRONG_AUDIENCE`, `GRANT_EXPIRED`,
+ *   `DEPENDENCY_UNAVAILABLE` (the issuer's documents could not be fetched now).
  */
 export async function verifyGrant(token: Uint8Array, options: VerifyGrantOptions): Promise<GrantToken> {
   const decoded = decodeGrantToken(token);
@@ -170,7 +172,11 @@ export async function verifyGrant(token: Uint8Array, options: VerifyGrantOptions
   try {
     signingKey = (await options.resolver.resolve(grant.issuer)).keys.sign;
   } catch (cause) {
-    // Revoked, forked or unresolvable issuers all mean: no current key to trust.
+    // A document that could not be fetched (IPFS slow or down) says nothing about the grant: the
+    // client may retry, and the nonce is untouched. Revoked, forked or broken chains are final.
+    if (!isPkiError(cause) || cause.code === 'NOT_FOUND') {
+      throw new DtaError('DEPENDENCY_UNAVAILABLE', "the grant issuer's identity documents could not be fetched; retry later", { cause });
+    }
     throw new DtaError('GRANT_INVALID', 'grant issuer does not resolve to current keys', { cause });
   }
   let valid: boolean;

@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import { compositeSign, generateCompositeKeyPair } from '@milagro/crypto';
-import { revokeIdentity } from '@milagro/pki';
-import { decodeGrantToken, encodeGrantToken, verifyGrant, type GrantSigner } from '../src/grant.js';
+import { PkiError, revokeIdentity } from '@milagro/pki';
+import { decodeGrantToken, encodeGrantToken, verifyGrant, type GrantSigner, type SigningKeyResolver } from '../src/grant.js';
 import type { IssuanceService } from '../src/issuance.js';
 import { createIssuanceWorld, encode, expectDtaError, REALM_ID, type IssuanceWorld } from './support/issuance-world.js';
 
@@ -75,6 +75,19 @@ describe('a D-TA refuses grants that are not valid for this issuance', () => {
   it('refuses malformed grant bytes (GRANT_INVALID)', async () => {
     await expectDtaError(issue(new Uint8Array([1, 2, 3])), 'GRANT_INVALID');
     await expectDtaError(issue(dagCbor.encode({ grant: {}, sig: new Uint8Array(3373) })), 'GRANT_INVALID');
+  });
+
+  it('answers DEPENDENCY_UNAVAILABLE, not GRANT_INVALID, while the issuer cannot be fetched; the grant works once it can', async () => {
+    const grant = await world.grant({ identity });
+    const verifyWith = (resolver: SigningKeyResolver): Promise<unknown> =>
+      verifyGrant(grant, { realm: world.directories[0]!.realm, self: world.dtaIds[0]!, resolver, now: Date.now() });
+    const unreachable: SigningKeyResolver = { resolve: () => Promise.reject(new PkiError('NOT_FOUND', 'document fetch timed out')) };
+    const broken: SigningKeyResolver = { resolve: () => Promise.reject(new Error('blockstore closed')) };
+    await expectDtaError(verifyWith(unreachable), 'DEPENDENCY_UNAVAILABLE');
+    await expectDtaError(verifyWith(broken), 'DEPENDENCY_UNAVAILABLE');
+    const forked: SigningKeyResolver = { resolve: () => Promise.reject(new PkiError('FORKED', 'two successors')) };
+    await expectDtaError(verifyWith(forked), 'GRANT_INVALID');
+    await expect(issue(grant)).resolves.toMatchObject({ realmId: REALM_ID });
   });
 
   it('refuses grants of an MFA service whose revocation the resolver has learned', async () => {
