@@ -5,22 +5,27 @@ import type { RealmDefinition } from './realm-directory.js';
 import { isIdentityId, isRealmId } from './wire.js';
 
 /**
- * The realm protocol's wire formats: realm definitions, proposals, DKG round bundles and
- * confirmations. Pure encoding and validation, no I/O (the realm service drives the protocol).
+ * The realm protocol's wire formats: realm definitions, proposals (DKG and resharing), round
+ * bundles and confirmations. Pure encoding and validation, no I/O (the realm service drives the protocol).
  *
  * Messages travel over `@milagro/messaging`, which seals each body to its recipient and
  * authenticates its sender; every body is deterministic DAG-CBOR with a version field `v: 1`.
  *
  * | type                          | body |
  * |-------------------------------|------|
- * | `milagro/dta/realm/proposal`  | `{ v, kind: 'dkg', definition, epoch, nonce, session }` |
- * | `milagro/dta/realm/dkg`       | `{ v, session, round: 1..3, messages: [encodeDkgMessage(...)] }` |
+ * | `milagro/dta/realm/proposal`  | `{ v, kind: 'dkg', definition, epoch: 0, nonce, session }` |
+ * | `milagro/dta/realm/proposal`  | `{ v, kind: 'reshare', definition, epoch, nonce, previous: { members, threshold, commitments, transcript }, session }` |
+ * | `milagro/dta/realm/dkg`       | `{ v, session, round: 1..3, messages: [encodeDkgMessage(...) or encodeResharingMessage(...)] }` |
  * | `milagro/dta/realm/confirm`   | `{ v, session, transcript: bytes(32) \| null }` |
  *
  * A round bundle carries all of one sender's DKG messages of a round for one recipient (round 1:
  * its dealing and the recipient's private share; round 2: its complaints, possibly none; round 3:
  * its justifications, possibly none), so its arrival also tells the recipient that the sender
- * ended the round. A confirmation's `transcript` is null when the sender's DKG failed.
+ * ended the round. A confirmation's `transcript` is null when the sender's run failed.
+ *
+ * A resharing proposal's `definition` is the realm after the run (new members and threshold,
+ * everything else unchanged) and `epoch` the current epoch + 1; `previous` is the current sharing
+ * (members, threshold, joint commitments in G1, transcript hash) that the run starts from.
  */
 
 /** Every realm message type starts with this (the node dispatches on it). */
@@ -51,15 +56,30 @@ const MAX_DKG_MESSAGE_BYTES = 64 + 48 * MAX_REALM_MEMBERS;
 const VERSION = 1;
 const SESSION_DOMAIN = 'milagro/dta/realm/session/v1';
 
-/** A proposal to run a realm's DKG (epoch 0). */
+/** The current sharing a resharing starts from. Members that hold the realm check it against their own. */
+export interface RealmPrevious {
+  readonly members: readonly string[];
+  readonly threshold: number;
+  /** The current joint commitments in G1 (`encodeCommitments`, `threshold` points): the anchor that keeps s unchanged. */
+  readonly commitments: Uint8Array;
+  readonly transcriptHash: Uint8Array;
+}
+
+/** A proposal to run a realm's DKG (`dkg`, epoch 0) or to reshare it (`reshare`, current epoch + 1). */
 export interface RealmProposal {
-  readonly kind: 'dkg';
+  readonly kind: 'dkg' | 'reshare';
+  /** The realm as the run leaves it (a resharing changes `members` and `threshold` only). */
   readonly definition: RealmDefinition;
   readonly epoch: number;
   readonly nonce: Uint8Array;
+  /** Resharing only: the sharing it starts from. */
+  readonly previous?: RealmPrevious;
   /** {@link realmSessionId} of the fields above. */
   readonly sessionId: Uint8Array;
 }
+
+/** Compressed G1 point length: each commitment. */
+const G1_COMPRESSED_LENGTH = 48;
 
 /** One sender's DKG messages of one round, for one recipient. */
 export interface RealmRoundBundle {
@@ -131,11 +151,51 @@ export function decodeRealmDefinition(bytes: Uint8Array): RealmDefinition {
 
 /**
  * The session id of a run: SHA-256 over the DAG-CBOR of a domain tag, the kind, the definition,
- * the epoch and the proposer's random nonce. Binds every DKG message (via `DkgParameters`) to this
- * realm, member list, threshold and epoch, and makes each run's id fresh.
+ * the epoch, the proposer's random nonce and, for a resharing, the previous sharing. Binds every
+ * protocol message (via the DKG's or resharing's session id) to this realm, both member lists and
+ * thresholds, the old commitments and the epoch, and makes each run's id fresh.
  */
-export function realmSessionId(kind: RealmProposal['kind'], definition: RealmDefinition, epoch: number, nonce: Uint8Array): Uint8Array {
-  return sha256(dagCbor.encode({ domain: SESSION_DOMAIN, kind, definition: definitionRecord(definition), epoch, nonce }));
+export function realmSessionId(kind: RealmProposal['kind'], definition: RealmDefinition, epoch: number, nonce: Uint8Array, previous?: RealmPrevious): Uint8Array {
+  const record: Record<string, unknown> = { domain: SESSION_DOMAIN, kind, definition: definitionRecord(definition), epoch, nonce };
+  if (previous) record['previous'] = previousRecord(previous);
+  return sha256(dagCbor.encode(record));
+}
+
+function previousRecord(previous: RealmPrevious): Record<string, unknown> {
+  return { members: [...previous.members], threshold: previous.threshold, commitments: previous.commitments, transcript: previous.transcriptHash };
+}
+
+/**
+ * Checks a previous sharing (as decoded: `transcript` for the hash) and returns a frozen copy.
+ * @throws DtaError `INVALID_REQUEST`.
+ */
+function validatePrevious(value: unknown, definition: RealmDefinition): RealmPrevious {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) throw invalid('previous must be a map');
+  const v = value as Record<string, unknown>;
+  const keys = Object.keys(v);
+  if (keys.length !== 4 || !['members', 'threshold', 'commitments', 'transcript'].every((k) => Object.hasOwn(v, k))) {
+    throw invalid('previous has exactly the fields members, threshold, commitments, transcript');
+  }
+  // The old member list and threshold obey the same rules as a definition's.
+  const old = validateRealmDefinition({ ...definition, members: v['members'], threshold: v['threshold'] });
+  const commitments = v['commitments'];
+  if (!(commitments instanceof Uint8Array) || commitments.length !== G1_COMPRESSED_LENGTH * old.threshold) {
+    throw invalid('previous.commitments must be threshold compressed G1 points');
+  }
+  const transcript = v['transcript'];
+  if (!(transcript instanceof Uint8Array) || transcript.length !== 32) throw invalid('previous.transcript must be 32 bytes');
+  return Object.freeze({ members: old.members, threshold: old.threshold, commitments: commitments.slice(), transcriptHash: transcript.slice() });
+}
+
+/** True when two previous sharings are the same (members in order, threshold, commitments, transcript). */
+export function samePrevious(a: RealmPrevious, b: RealmPrevious): boolean {
+  return (
+    a.threshold === b.threshold &&
+    a.members.length === b.members.length &&
+    a.members.every((m, i) => m === b.members[i]) &&
+    bytesEqual(a.commitments, b.commitments) &&
+    bytesEqual(a.transcriptHash, b.transcriptHash)
+  );
 }
 
 /** Builds a fresh proposal (the caller supplies the random nonce). */
@@ -146,15 +206,26 @@ export function createRealmProposal(definition: RealmDefinition, epoch: number, 
   return { kind: 'dkg', definition: valid, epoch, nonce: nonce.slice(), sessionId: realmSessionId('dkg', valid, epoch, nonce) };
 }
 
+/** Builds a fresh resharing proposal from `previous` to `definition` at `epoch` (≥ 1; the caller supplies the random nonce). */
+export function createReshareProposal(definition: RealmDefinition, previous: RealmPrevious, epoch: number, nonce: Uint8Array): RealmProposal {
+  const valid = validateRealmDefinition(definition);
+  const prev = validatePrevious(previousRecord(previous), valid);
+  if (!isInteger(epoch, 1, 0xffffffff)) throw invalid('a resharing epoch must be a positive integer');
+  if (!(nonce instanceof Uint8Array) || nonce.length !== PROPOSAL_NONCE_LENGTH) throw invalid(`nonce must be ${PROPOSAL_NONCE_LENGTH} bytes`);
+  return { kind: 'reshare', definition: valid, epoch, nonce: nonce.slice(), previous: prev, sessionId: realmSessionId('reshare', valid, epoch, nonce, prev) };
+}
+
 export function encodeRealmProposal(proposal: RealmProposal): Uint8Array {
-  return dagCbor.encode({
+  const record: Record<string, unknown> = {
     v: VERSION,
     kind: proposal.kind,
     definition: definitionRecord(proposal.definition),
     epoch: proposal.epoch,
     nonce: proposal.nonce,
     session: proposal.sessionId,
-  });
+  };
+  if (proposal.kind === 'reshare') record['previous'] = previousRecord(proposal.previous as RealmPrevious);
+  return dagCbor.encode(record);
 }
 
 /**
@@ -162,9 +233,18 @@ export function encodeRealmProposal(proposal: RealmProposal): Uint8Array {
  * @throws DtaError `INVALID_REQUEST`.
  */
 export function decodeRealmProposal(bytes: Uint8Array): RealmProposal {
-  const record = decodeRecord(bytes, ['v', 'kind', 'definition', 'epoch', 'nonce', 'session']);
-  if (record['kind'] !== 'dkg') throw invalid('unknown proposal kind');
-  const proposal = createRealmProposal(record['definition'] as RealmDefinition, record['epoch'] as number, record['nonce'] as Uint8Array);
+  const value = decodeCbor(bytes);
+  const kind = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['kind'] : undefined;
+  if (kind !== 'dkg' && kind !== 'reshare') throw invalid('unknown proposal kind');
+  const fields = ['v', 'kind', 'definition', 'epoch', 'nonce', 'session'];
+  const record = checkRecord(value, kind === 'reshare' ? [...fields, 'previous'] : fields);
+  let proposal: RealmProposal;
+  if (kind === 'dkg') {
+    proposal = createRealmProposal(record['definition'] as RealmDefinition, record['epoch'] as number, record['nonce'] as Uint8Array);
+  } else {
+    const definition = validateRealmDefinition(record['definition']);
+    proposal = createReshareProposal(definition, validatePrevious(record['previous'], definition), record['epoch'] as number, record['nonce'] as Uint8Array);
+  }
   const session = record['session'];
   if (!(session instanceof Uint8Array) || !bytesEqual(session, proposal.sessionId)) throw invalid('the session id does not match the proposal');
   return proposal;
@@ -234,7 +314,10 @@ function decodeCbor(bytes: Uint8Array): unknown {
 
 /** Decodes a map with exactly `fields` and version 1. */
 function decodeRecord(bytes: Uint8Array, fields: readonly string[]): Record<string, unknown> {
-  const value = decodeCbor(bytes);
+  return checkRecord(decodeCbor(bytes), fields);
+}
+
+function checkRecord(value: unknown, fields: readonly string[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) throw invalid('a realm message must be a map');
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);

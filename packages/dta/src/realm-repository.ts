@@ -11,14 +11,23 @@ import type { RealmDefinition } from './realm-directory.js';
  * secret is stored here: master-secret shares live in the key store.
  */
 
-/** `pending`: a DKG is running; `active`: this D-TA holds a confirmed share; `failed`: the DKG failed (it may be run again). */
-export type RealmState = 'pending' | 'active' | 'failed';
+/**
+ * `pending`: a DKG (or a resharing that brings this D-TA in) is running; `active`: this D-TA holds
+ * a confirmed share of the current epoch; `failed`: that run failed (it may be run again);
+ * `retired`: a resharing removed this D-TA and its share was deleted (it issues nothing more for
+ * the realm). A resharing of a realm active here leaves it active, on the current epoch's share,
+ * until the new epoch is confirmed.
+ */
+export type RealmState = 'pending' | 'active' | 'failed' | 'retired';
 
 /**
  * `pending`: running. `confirmed`: every qualified member confirmed the same transcript; the
  * share is being stored. `done`, `failed`, `refused` (a proposal this D-TA did not accept).
  */
 export type SessionState = 'pending' | 'confirmed' | 'done' | 'failed' | 'refused';
+
+/** What a session runs. */
+export type SessionKind = 'dkg' | 'reshare';
 
 /** The public outcome of a completed run, as this D-TA saw it. */
 export interface RealmRunResult {
@@ -54,7 +63,7 @@ export interface StoredSession {
   /** Hex. */
   readonly sessionId: string;
   readonly realmId: string;
-  readonly kind: 'dkg';
+  readonly kind: SessionKind;
   readonly epoch: number;
   readonly proposer: string;
   readonly state: SessionState;
@@ -211,12 +220,92 @@ export class RealmRepository {
     });
   }
 
+  /**
+   * Records a new resharing session, atomically with its checks. A realm active here stays active
+   * (on its current share) until the new epoch is confirmed; an unknown, failed or retired one
+   * (this D-TA joins) becomes `pending`. Returns false, changing nothing, when the session is
+   * already known, another run of the realm is unfinished, or the realm is pending here.
+   */
+  async beginReshare(session: NewSession): Promise<boolean> {
+    const id = bytesToHex(session.sessionId);
+    const definition = encodeRealmDefinition(session.definition);
+    const realmId = session.definition.realmId;
+    return this.#db.transaction(async (tx) => {
+      const existing = await tx.get<RealmRow>('SELECT state FROM dta_realms WHERE realm_id = ?', [realmId]);
+      if (existing?.state === 'pending') return false;
+      const open = await tx.get<SqlRow>(`SELECT session_id FROM dta_realm_sessions WHERE realm_id = ? AND state IN ('pending', 'confirmed')`, [realmId]);
+      if (open) return false;
+      const inserted = await tx.run(
+        `INSERT INTO dta_realm_sessions (session_id, realm_id, kind, epoch, proposer, definition, state, reason, result, created_at, updated_at)
+         VALUES (?, ?, 'reshare', ?, ?, ?, 'pending', NULL, NULL, ?, ?) ON CONFLICT DO NOTHING`,
+        [id, realmId, session.epoch, session.proposer, definition, session.now, session.now],
+      );
+      if (inserted.changes === 0) return false;
+      if (existing?.state === 'active') return true;
+      if (existing) {
+        await tx.run(
+          `UPDATE dta_realms SET definition = ?, state = 'pending', reason = NULL, epoch = ?, session_id = ?, proposer = ?, result = NULL, updated_at = ? WHERE realm_id = ?`,
+          [definition, session.epoch, id, session.proposer, session.now, realmId],
+        );
+      } else {
+        await tx.run(
+          `INSERT INTO dta_realms (realm_id, definition, state, reason, epoch, session_id, proposer, result, created_at, updated_at)
+           VALUES (?, ?, 'pending', NULL, ?, ?, ?, NULL, ?, ?)`,
+          [realmId, definition, session.epoch, id, session.proposer, session.now, session.now],
+        );
+      }
+      return true;
+    });
+  }
+
+  /** True when a run of the realm is unfinished here (pending or confirmed). */
+  async hasOpenSession(realmId: string): Promise<boolean> {
+    return (await this.#db.get<SqlRow>(`SELECT session_id FROM dta_realm_sessions WHERE realm_id = ? AND state IN ('pending', 'confirmed')`, [realmId])) !== undefined;
+  }
+
+  /** The realm's newest session this D-TA took part in (refusals left out), if any. */
+  async latestSession(realmId: string): Promise<StoredSession | undefined> {
+    const row = await this.#db.get<SessionRow>(
+      `SELECT * FROM dta_realm_sessions WHERE realm_id = ? AND state <> 'refused' ORDER BY epoch DESC, created_at DESC, session_id LIMIT 1`,
+      [realmId],
+    );
+    return row && sessionFromRow(row);
+  }
+
+  /**
+   * A resharing removed this D-TA: the session is done and the realm `retired` here with the new
+   * definition and epoch (no result: this D-TA holds no share of it). Call before deleting the old share.
+   */
+  async retire(sessionId: Uint8Array | string, definition: RealmDefinition, epoch: number, now: number): Promise<void> {
+    const id = typeof sessionId === 'string' ? sessionId : bytesToHex(sessionId);
+    await this.#db.transaction(async (tx) => {
+      await tx.run(`UPDATE dta_realm_sessions SET state = 'done', updated_at = ? WHERE session_id = ?`, [now, id]);
+      await tx.run(`UPDATE dta_realms SET definition = ?, state = 'retired', reason = NULL, epoch = ?, session_id = ?, result = NULL, updated_at = ? WHERE realm_id = ?`, [
+        encodeRealmDefinition(definition),
+        epoch,
+        id,
+        now,
+        definition.realmId,
+      ]);
+    });
+  }
+
   /** Records a refused proposal (once per session id; later copies change nothing). */
-  async recordRefusal(session: NewSession & { readonly reason: string }): Promise<void> {
+  async recordRefusal(session: NewSession & { readonly reason: string; readonly kind?: SessionKind }): Promise<void> {
     await this.#db.run(
       `INSERT INTO dta_realm_sessions (session_id, realm_id, kind, epoch, proposer, definition, state, reason, result, created_at, updated_at)
-       VALUES (?, ?, 'dkg', ?, ?, ?, 'refused', ?, NULL, ?, ?) ON CONFLICT DO NOTHING`,
-      [bytesToHex(session.sessionId), session.definition.realmId, session.epoch, session.proposer, encodeRealmDefinition(session.definition), session.reason, session.now, session.now],
+       VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, NULL, ?, ?) ON CONFLICT DO NOTHING`,
+      [
+        bytesToHex(session.sessionId),
+        session.definition.realmId,
+        session.kind ?? 'dkg',
+        session.epoch,
+        session.proposer,
+        encodeRealmDefinition(session.definition),
+        session.reason,
+        session.now,
+        session.now,
+      ],
     );
   }
 
@@ -229,17 +318,20 @@ export class RealmRepository {
     ]);
   }
 
-  /** The session's realm becomes active with its result; the session is done. Call only once the share is in the key store. */
-  async activate(sessionId: Uint8Array | string, result: RealmRunResult, now: number): Promise<void> {
+  /**
+   * The session's realm becomes active here with `definition` (a resharing changes members and
+   * threshold) and `result`, replacing the run that created it or an older active epoch; the
+   * session is done. Call only once the share is in the key store.
+   */
+  async activate(sessionId: Uint8Array | string, definition: RealmDefinition, result: RealmRunResult, now: number): Promise<void> {
     const id = typeof sessionId === 'string' ? sessionId : bytesToHex(sessionId);
     await this.#db.transaction(async (tx) => {
       await tx.run(`UPDATE dta_realm_sessions SET state = 'done', result = ?, updated_at = ? WHERE session_id = ?`, [encodeResult(result), now, id]);
-      await tx.run(`UPDATE dta_realms SET state = 'active', reason = NULL, epoch = ?, result = ?, updated_at = ? WHERE session_id = ?`, [
-        result.epoch,
-        encodeResult(result),
-        now,
-        id,
-      ]);
+      await tx.run(
+        `UPDATE dta_realms SET definition = ?, state = 'active', reason = NULL, epoch = ?, session_id = ?, result = ?, updated_at = ?
+         WHERE realm_id = ? AND (session_id = ? OR (state = 'active' AND epoch < ?))`,
+        [encodeRealmDefinition(definition), result.epoch, id, encodeResult(result), now, definition.realmId, id, result.epoch],
+      );
     });
   }
 
@@ -299,7 +391,7 @@ function sessionFromRow(row: SessionRow): StoredSession {
   return {
     sessionId: row.session_id,
     realmId: row.realm_id,
-    kind: 'dkg',
+    kind: row.kind === 'reshare' ? 'reshare' : 'dkg',
     epoch: Number(row.epoch),
     proposer: row.proposer,
     state: row.state as SessionState,

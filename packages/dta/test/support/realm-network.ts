@@ -98,6 +98,17 @@ export class RealmNetwork {
     return { realmId, members: this.members.map((m) => m.id), threshold, mfaService, permitHorizonDays: 7, grantMaxLifetimeMinutes: 10 };
   }
 
+  /** A definition whose members are only the named ones, in that order. */
+  definitionOf(realmId: string, names: readonly string[], threshold: number, mfaService: string): RealmDefinition {
+    return { ...this.definition(realmId, threshold, mfaService), members: names.map((name) => this.member(name).id) };
+  }
+
+  /** Closes and reopens a member (same database and key store files), trusting every member as at creation. */
+  async restart(member: Member, options: Partial<RealmServiceOptions> = {}): Promise<void> {
+    await this.stop(member);
+    await this.start(member, { trustedProposers: this.members.map((m) => m.id), ...options });
+  }
+
   #transmit(from: string, to: string, message: { type: string; body: Uint8Array }): Promise<void> {
     const envelope = { from, to, type: message.type, body: message.body.slice() };
     this.sent.push(envelope);
