@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { isDtaError } from '../src/errors.js';
 import {
   createRealmProposal,
+  createReshareProposal,
   decodeRealmConfirmation,
   decodeRealmProposal,
   decodeRealmRoundBundle,
@@ -92,4 +93,48 @@ it('refuses mutated encodings with INVALID_REQUEST only, and never accepts a pro
     }),
     { numRuns: 500 },
   );
+});
+
+it('round-trips resharing proposals and refuses mutated ones (the session id commits to the previous sharing)', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 1000 }),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      (oldN, newN, epoch, nonce, transcriptHash) => {
+        const definition = { realmId: 'r-3', members: ids.slice(4 - newN, 4), threshold: newN, mfaService: ids[4]!, permitHorizonDays: 3, grantMaxLifetimeMinutes: 15 };
+        const previous = { members: ids.slice(0, oldN), threshold: oldN, commitments: new Uint8Array(48 * oldN).fill(0xa0), transcriptHash };
+        const proposal = createReshareProposal(definition, previous, epoch, nonce);
+        expect(decodeRealmProposal(encodeRealmProposal(proposal))).toEqual(proposal);
+      },
+    ),
+    { numRuns: 50 },
+  );
+  const reshare = encodeRealmProposal(
+    createReshareProposal(
+      { realmId: 'r-4', members: ids.slice(0, 4), threshold: 3, mfaService: ids[4]!, permitHorizonDays: 3, grantMaxLifetimeMinutes: 15 },
+      { members: ids.slice(0, 3), threshold: 2, commitments: new Uint8Array(96).fill(0xa0), transcriptHash: new Uint8Array(32) },
+      1,
+      new Uint8Array(16),
+    ),
+  );
+  fc.assert(
+    fc.property(fc.nat({ max: reshare.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, xor) => {
+      const mutated = reshare.slice();
+      mutated[at] = (mutated[at] as number) ^ xor;
+      try {
+        return decodeRealmProposal(mutated) === undefined;
+      } catch (error) {
+        return isDtaError(error, 'INVALID_REQUEST');
+      }
+    }),
+    { numRuns: 500 },
+  );
+  // A resharing is never for epoch 0, and its previous sharing has exactly threshold commitments.
+  const definition = { realmId: 'r-5', members: ids.slice(0, 2), threshold: 2, mfaService: ids[4]!, permitHorizonDays: 3, grantMaxLifetimeMinutes: 15 };
+  const previous = { members: ids.slice(0, 3), threshold: 2, commitments: new Uint8Array(96), transcriptHash: new Uint8Array(32) };
+  expect(() => createReshareProposal(definition, previous, 0, new Uint8Array(16))).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+  expect(() => createReshareProposal(definition, { ...previous, commitments: new Uint8Array(48) }, 1, new Uint8Array(16))).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
 });
