@@ -203,8 +203,9 @@ export class MfaService {
     return Math.floor(this.#now() / 1000);
   }
 
-  #limitIp(clientAddress: string): void {
-    const retryAfter = this.#perIp.take(`ip:${clientAddress}`, this.#now());
+  /** Each operation has its own window per address: a login's pass 1 does not eat into its pass 2. */
+  #limitIp(operation: 'register' | 'pass1' | 'pass2', clientAddress: string): void {
+    const retryAfter = this.#perIp.take(`${operation}:${clientAddress}`, this.#now());
     if (retryAfter > 0) throw Object.assign(new MfaError('RATE_LIMITED', 'too many requests from this address'), { retryAfter });
   }
 
@@ -217,7 +218,7 @@ export class MfaService {
 
   /** A device asks to register for `userId`; the verifier delivers the activation code (or waits for an operator). */
   async requestRegistration(input: { userId: string; deviceName: string; clientAddress: string }): Promise<RegistrationTicket> {
-    this.#limitIp(input.clientAddress);
+    this.#limitIp('register', input.clientAddress);
     const secret = randomBytes(SECRET_ID_BYTES);
     const reference = bytesToBase64url(randomBytes(CODE_BYTES));
     const code = bytesToBase64url(randomBytes(CODE_BYTES));
@@ -315,7 +316,7 @@ export class MfaService {
   async loginPass1(input: { identity: Uint8Array; u: Uint8Array; clientAddress: string }): Promise<LoginChallenge> {
     this.#requireReady();
     try {
-      this.#limitIp(input.clientAddress);
+      this.#limitIp('pass1', input.clientAddress);
     } catch (error) {
       this.#metrics.login('1', 'rate_limited');
       throw error;
@@ -328,7 +329,7 @@ export class MfaService {
     }
     const identityHash = sha256(input.identity);
     // Over the per-identity budget: a challenge that can never succeed (the session is not stored).
-    const throttled = this.#perIdentity.take(`id:${bytesToBase64url(identityHash)}`, this.#now()) > 0;
+    const throttled = this.#perIdentity.take(`pass1:${bytesToBase64url(identityHash)}`, this.#now()) > 0;
     const session = randomBytes(SECRET_ID_BYTES);
     const { challenge } = createChallenge(this.#suite);
     const expiresAt = this.#seconds() + this.#limits.sessionTtlSeconds;
@@ -347,7 +348,7 @@ export class MfaService {
   async loginPass2(input: { session: string; v: Uint8Array; clientAddress: string }): Promise<LoginSuccess> {
     const key = this.#requireReady();
     try {
-      this.#limitIp(input.clientAddress);
+      this.#limitIp('pass2', input.clientAddress);
     } catch (error) {
       this.#metrics.login('2', 'rate_limited');
       throw error;
@@ -356,7 +357,7 @@ export class MfaService {
     if (idHash === undefined) throw this.#failed('2');
     const consumed = await this.#repository.consumeSession(idHash, this.#seconds(), this.#limits.maxFailures);
     if (consumed.kind === 'missing' || consumed.kind === 'expired') throw this.#failed('2', consumed.kind);
-    const throttled = this.#perIdentity.take(`id:${bytesToBase64url(consumed.identityHash)}`, this.#now()) > 0;
+    const throttled = this.#perIdentity.take(`pass2:${bytesToBase64url(consumed.identityHash)}`, this.#now()) > 0;
     // The pairing runs for every consumed session, so timing does not separate unknown or locked identities from wrong PINs.
     const started = process.hrtime.bigint();
     const verdict = verifyLogin(key, { identity: consumed.identity, u: consumed.u, v: input.v, y: consumed.y });
