@@ -192,30 +192,12 @@ export class RealmRepository {
    * or the realm is pending or active (the caller checks first; this closes the race).
    */
   async beginDkg(session: NewSession): Promise<boolean> {
-    const id = bytesToHex(session.sessionId);
-    const definition = encodeRealmDefinition(session.definition);
     const realmId = session.definition.realmId;
     return this.#db.transaction(async (tx) => {
       const existing = await tx.get<RealmRow>('SELECT state FROM dta_realms WHERE realm_id = ?', [realmId]);
       if (existing && existing.state !== 'failed') return false;
-      const inserted = await tx.run(
-        `INSERT INTO dta_realm_sessions (session_id, realm_id, kind, epoch, proposer, definition, state, reason, result, created_at, updated_at)
-         VALUES (?, ?, 'dkg', ?, ?, ?, 'pending', NULL, NULL, ?, ?) ON CONFLICT DO NOTHING`,
-        [id, realmId, session.epoch, session.proposer, definition, session.now, session.now],
-      );
-      if (inserted.changes === 0) return false;
-      if (existing) {
-        await tx.run(
-          `UPDATE dta_realms SET definition = ?, state = 'pending', reason = NULL, epoch = ?, session_id = ?, proposer = ?, result = NULL, updated_at = ? WHERE realm_id = ?`,
-          [definition, session.epoch, id, session.proposer, session.now, realmId],
-        );
-      } else {
-        await tx.run(
-          `INSERT INTO dta_realms (realm_id, definition, state, reason, epoch, session_id, proposer, result, created_at, updated_at)
-           VALUES (?, ?, 'pending', NULL, ?, ?, ?, NULL, ?, ?)`,
-          [realmId, definition, session.epoch, id, session.proposer, session.now, session.now],
-        );
-      }
+      if (!(await insertPendingSession(tx, 'dkg', session))) return false;
+      await putPendingRealm(tx, session, existing !== undefined);
       return true;
     });
   }
@@ -227,33 +209,14 @@ export class RealmRepository {
    * already known, another run of the realm is unfinished, or the realm is pending here.
    */
   async beginReshare(session: NewSession): Promise<boolean> {
-    const id = bytesToHex(session.sessionId);
-    const definition = encodeRealmDefinition(session.definition);
     const realmId = session.definition.realmId;
     return this.#db.transaction(async (tx) => {
       const existing = await tx.get<RealmRow>('SELECT state FROM dta_realms WHERE realm_id = ?', [realmId]);
       if (existing?.state === 'pending') return false;
       const open = await tx.get<SqlRow>(`SELECT session_id FROM dta_realm_sessions WHERE realm_id = ? AND state IN ('pending', 'confirmed')`, [realmId]);
       if (open) return false;
-      const inserted = await tx.run(
-        `INSERT INTO dta_realm_sessions (session_id, realm_id, kind, epoch, proposer, definition, state, reason, result, created_at, updated_at)
-         VALUES (?, ?, 'reshare', ?, ?, ?, 'pending', NULL, NULL, ?, ?) ON CONFLICT DO NOTHING`,
-        [id, realmId, session.epoch, session.proposer, definition, session.now, session.now],
-      );
-      if (inserted.changes === 0) return false;
-      if (existing?.state === 'active') return true;
-      if (existing) {
-        await tx.run(
-          `UPDATE dta_realms SET definition = ?, state = 'pending', reason = NULL, epoch = ?, session_id = ?, proposer = ?, result = NULL, updated_at = ? WHERE realm_id = ?`,
-          [definition, session.epoch, id, session.proposer, session.now, realmId],
-        );
-      } else {
-        await tx.run(
-          `INSERT INTO dta_realms (realm_id, definition, state, reason, epoch, session_id, proposer, result, created_at, updated_at)
-           VALUES (?, ?, 'pending', NULL, ?, ?, ?, NULL, ?, ?)`,
-          [realmId, definition, session.epoch, id, session.proposer, session.now, session.now],
-        );
-      }
+      if (!(await insertPendingSession(tx, 'reshare', session))) return false;
+      if (existing?.state !== 'active') await putPendingRealm(tx, session, existing !== undefined);
       return true;
     });
   }
@@ -341,6 +304,35 @@ export class RealmRepository {
     await this.#db.transaction(async (tx) => {
       await failIn(tx, id, reason, now);
     });
+  }
+}
+
+/** Inserts a pending session; false when its id is already known. */
+async function insertPendingSession(tx: SqlExecutor, kind: SessionKind, session: NewSession): Promise<boolean> {
+  const inserted = await tx.run(
+    `INSERT INTO dta_realm_sessions (session_id, realm_id, kind, epoch, proposer, definition, state, reason, result, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'pending', NULL, NULL, ?, ?) ON CONFLICT DO NOTHING`,
+    [bytesToHex(session.sessionId), session.definition.realmId, kind, session.epoch, session.proposer, encodeRealmDefinition(session.definition), session.now, session.now],
+  );
+  return inserted.changes > 0;
+}
+
+/** Makes the session the realm's latest run, `pending`: updates the realm's row if it `exists`, else creates it. */
+async function putPendingRealm(tx: SqlExecutor, session: NewSession, exists: boolean): Promise<void> {
+  const id = bytesToHex(session.sessionId);
+  const definition = encodeRealmDefinition(session.definition);
+  const realmId = session.definition.realmId;
+  if (exists) {
+    await tx.run(
+      `UPDATE dta_realms SET definition = ?, state = 'pending', reason = NULL, epoch = ?, session_id = ?, proposer = ?, result = NULL, updated_at = ? WHERE realm_id = ?`,
+      [definition, session.epoch, id, session.proposer, session.now, realmId],
+    );
+  } else {
+    await tx.run(
+      `INSERT INTO dta_realms (realm_id, definition, state, reason, epoch, session_id, proposer, result, created_at, updated_at)
+       VALUES (?, ?, 'pending', NULL, ?, ?, ?, NULL, ?, ?)`,
+      [realmId, definition, session.epoch, id, session.proposer, session.now, session.now],
+    );
   }
 }
 
