@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteDatabase, type SqlDatabase, type SqlExecutor } from '@milagro/storage';
+import { IssuanceRepository } from '../src/issuance-repository.js';
+
+// Over HTTP every issuance reaches consumeGrantNonce from its own I/O callback. The repository must
+// still group their nonces into one durable transaction (one fsync), or a D-TA issues no faster
+// than its disk syncs; and each nonce must be committed before its promise resolves.
+describe('grant nonces from separate event-loop callbacks share one durable commit', () => {
+  let dir: string;
+  let db: SqlDatabase;
+  let transactions: number;
+  let repository: IssuanceRepository;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dta-group-commit-'));
+    const opened = await openSqliteDatabase({ path: join(dir, 'dta.db') });
+    transactions = 0;
+    // The real database, counting the transactions the repository opens.
+    db = Object.assign(Object.create(opened) as SqlDatabase, {
+      transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) => {
+        transactions += 1;
+        return opened.transaction(work);
+      },
+      migrate: opened.migrate.bind(opened),
+      get: opened.get.bind(opened),
+      run: opened.run.bind(opened),
+      all: opened.all.bind(opened),
+      close: opened.close.bind(opened),
+    });
+    repository = await IssuanceRepository.open(db);
+    transactions = 0;
+  });
+  afterEach(async () => {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const nonce = (i: number) => Uint8Array.from({ length: 16 }, (_, j) => (i * 31 + j) & 0xff);
+  /** Consumes each nonce from its own timer callback, as requests arrive in their own I/O callbacks. */
+  const fromSeparateCallbacks = (nonces: Uint8Array[]) =>
+    Promise.all(nonces.map((n) => new Promise<boolean>((resolve, reject) => setTimeout(() => repository.consumeGrantNonce('acme', n, 2_000_000_000).then(resolve, reject), 0))));
+
+  it('commits 32 nonces consumed in 32 callbacks in one transaction, all durable when they resolve', async () => {
+    const nonces = Array.from({ length: 32 }, (_, i) => nonce(i));
+    expect(await fromSeparateCallbacks(nonces)).toEqual(nonces.map(() => true));
+    expect(transactions).toBe(1);
+    // A second connection (another replica, or this one after a crash) sees every nonce.
+    const other = await openSqliteDatabase({ path: join(dir, 'dta.db') });
+    try {
+      expect(await other.get('SELECT COUNT(*) AS n FROM dta_grant_nonces')).toEqual({ n: 32 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('accepts a nonce once even when both copies land in the same group', async () => {
+    const results = await fromSeparateCallbacks([nonce(7), nonce(8), nonce(7)]);
+    expect(transactions).toBe(1);
+    expect(results).toEqual([true, true, false]);
+    expect(await repository.consumeGrantNonce('acme', nonce(8), 2_000_000_000)).toBe(false);
+  });
+
+  it('commits nonces arriving after a group was committed in a group of their own', async () => {
+    const first = repository.consumeGrantNonce('acme', nonce(1), 2_000_000_000);
+    await new Promise((resolve) => setImmediate(resolve)); // the first group's commit has run
+    const second = fromSeparateCallbacks([nonce(2), nonce(3)]);
+    expect(await first).toBe(true);
+    expect(await second).toEqual([true, true]);
+    expect(transactions).toBe(2);
+  });
+});
