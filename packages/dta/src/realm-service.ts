@@ -335,7 +335,7 @@ export class RealmService implements RealmDirectory {
    * each new member's Shamir index is its position in `members` plus one. Every current member
    * deals; members left out end `retired`. The realm stays active on the current epoch here
    * until the run succeeds. Resolves once the run has started (see {@link waitForRealm} with `epoch`).
-   * @throws DtaError `INVALID_REQUEST`, `NOT_FOUND`, `REALM_NOT_READY` (not active here),
+   * @throws DtaError `INVALID_REQUEST`, `NOT_FOUND` (unknown, or retired here), `REALM_NOT_READY` (not active here),
    *   `CONFLICT` (a run of the realm is unfinished), `CLOSED`.
    */
   async reshareRealm(request: ReshareRequest): Promise<RealmStatus> {
@@ -343,6 +343,7 @@ export class RealmService implements RealmDirectory {
       this.#checkOpen();
       const stored = await this.#repository.realm(request.realmId);
       if (!stored) throw new DtaError('NOT_FOUND', 'unknown realm');
+      if (stored.state === 'retired') throw new DtaError('NOT_FOUND', 'this D-TA was removed from the realm by a resharing');
       if (stored.state !== 'active' || !stored.result) throw new DtaError('REALM_NOT_READY', `realm is ${stored.state}`);
       const definition = validateRealmDefinition({ ...stored.definition, members: request.members, threshold: request.threshold });
       if (await this.#repository.hasOpenSession(definition.realmId)) throw new DtaError('CONFLICT', 'a run of the realm is in progress');
