@@ -7,7 +7,8 @@
 import { login, registerDevice, removeDir, startMfa } from './support/mfa-world.js';
 
 test('per-address limit answers 429; per-identity limit fails logins generically', async () => {
-  const world = await startMfa({ limits: { perIp: { limit: 6, windowSeconds: 60 }, perIdentity: { limit: 2, windowSeconds: 60 } } });
+  const now = Date.now(); // frozen: a 60 s window must not roll over while a loaded machine runs the test
+  const world = await startMfa({ clock: () => now, limits: { perIp: { limit: 6, windowSeconds: 60 }, perIdentity: { limit: 2, windowSeconds: 60 } } });
   try {
     const alice = await registerDevice(world, 'alice@example.org', '2468');
     expect((await login(world, alice, '2468')).pass2?.status).toBe(200); // identity: 1 of 2 on each pass

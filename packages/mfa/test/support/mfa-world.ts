@@ -130,7 +130,8 @@ export async function startMfa(options: WorldOptions = {}): Promise<MfaWorld> {
     activation,
     tokenSigner,
     issuer: 'https://login.acme.example',
-    limits: options.limits,
+    // Sessions live 30 s by default; on a machine at load 25+ one login can take longer. Expiry is tested with a clock.
+    limits: { sessionTtlSeconds: 600, ...options.limits },
     registry,
     logger: logs.logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
