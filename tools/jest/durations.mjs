@@ -3,7 +3,8 @@
 // Jest prints a file's time only when it took over a few seconds; the others are recorded as 1 s.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const log = readFileSync(process.argv[2] ?? '/tmp/milagro-ci-test.log', 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
+const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'); // colour codes
+const log = readFileSync(process.argv[2] ?? '/tmp/milagro-ci-test.log', 'utf8').replace(ansi, '');
 const seconds = {};
 for (const match of log.matchAll(/^(?:PASS|FAIL) (\S+)(?: \(([\d.]+) s\))?/gm)) {
   seconds[match[1]] = Math.max(seconds[match[1]] ?? 1, Math.round(Number(match[2] ?? 1)));
