@@ -9,36 +9,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as dagCbor from '@ipld/dag-cbor';
 import { createMclBackend, randomScalar, type Bls12381Backend } from '@milagro/crypto';
 import { IssuanceRepository, IssuanceService, createGrant, verifyGrant } from '@milagro/dta';
 import type { ActiveRealm, RealmDirectory } from '@milagro/dta';
 import { MemoryKeyStore } from '@milagro/keystore';
 import { createSuite, issueClientShare, type MpinSuite } from '@milagro/mpin';
-import { IdentityResolver, createIdentity, identitySigner, type DocumentStore } from '@milagro/pki';
+import { IdentityResolver, createIdentity, identitySigner, MemoryDocumentStore } from '@milagro/pki';
 import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
-import { CID } from 'multiformats/cid';
-import { sha256 } from 'multiformats/hashes/sha2';
 import type { BenchSuite } from '../../../tools/bench/suite.js';
 
 const CONCURRENT = 32;
 const GRANTS = 4000;
 const identity = new TextEncoder().encode('alice@example.org');
 
-const blocks = new Map<string, Uint8Array>();
-const store: DocumentStore = {
-  async putDag(value) {
-    const bytes = dagCbor.encode(value);
-    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
-    blocks.set(cid.toString(), bytes);
-    return cid;
-  },
-  async get(cid) {
-    const bytes = blocks.get(cid.toString());
-    if (bytes === undefined) throw new Error('no such block');
-    return bytes;
-  },
-};
+const store = new MemoryDocumentStore();
 
 let dir: string;
 let db: SqlDatabase;

@@ -3,28 +3,12 @@
  * i.e. fetching and verifying 11 documents (composite signatures, BLS proofs of possession,
  * pre-rotation commitments), with a cold cache, with each BLS backend, and with a warm cache.
  */
-import * as dagCbor from '@ipld/dag-cbor';
 import { createBlsSignatures, createMclBackend, type BlsSignatures } from '@milagro/crypto';
 import { MemoryKeyStore } from '@milagro/keystore';
-import { createIdentity, IdentityResolver, rotateIdentity, type DocumentStore, type OwnedIdentity } from '@milagro/pki';
-import { CID } from 'multiformats/cid';
-import { sha256 } from 'multiformats/hashes/sha2';
+import { createIdentity, IdentityResolver, rotateIdentity, MemoryDocumentStore, type OwnedIdentity } from '@milagro/pki';
 import type { BenchSuite } from '../../../tools/bench/suite.js';
 
-const blocks = new Map<string, Uint8Array>();
-const store: DocumentStore = {
-  async putDag(value) {
-    const bytes = dagCbor.encode(value);
-    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
-    blocks.set(cid.toString(), bytes);
-    return cid;
-  },
-  async get(cid) {
-    const bytes = blocks.get(cid.toString());
-    if (bytes === undefined) throw new Error('not found');
-    return bytes;
-  },
-};
+const store = new MemoryDocumentStore();
 
 let alice: OwnedIdentity;
 let mcl: BlsSignatures;

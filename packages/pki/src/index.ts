@@ -24,6 +24,7 @@
 export { PkiError, isPkiError, type PkiErrorCode } from './errors.js';
 export { IDENTITY_VERSION } from './constants.js';
 export type { DocumentStore } from './document-store.js';
+export { MemoryDocumentStore } from './memory-document-store.js';
 export {
   decodeIdentityDocument,
   encodeIdentityDocument,

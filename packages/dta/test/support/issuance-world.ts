@@ -1,37 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as dagCbor from '@ipld/dag-cbor';
 import { createMclBackend, randomScalar, splitSecret, type Bls12381Backend } from '@milagro/crypto';
 import { MemoryKeyStore } from '@milagro/keystore';
 import { createSuite, type MpinSuite } from '@milagro/mpin';
-import { IdentityResolver, createIdentity, identitySigner, type DocumentStore, type OwnedIdentity } from '@milagro/pki';
+import { IdentityResolver, MemoryDocumentStore, createIdentity, identitySigner, type OwnedIdentity } from '@milagro/pki';
 import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
-import { CID } from 'multiformats/cid';
-import { sha256 } from 'multiformats/hashes/sha2';
 import { DtaError } from '../../src/errors.js';
 import { createGrant, type GrantPurpose, type GrantSigner } from '../../src/grant.js';
 import { IssuanceRepository } from '../../src/issuance-repository.js';
 import { IssuanceService } from '../../src/issuance.js';
 import type { ActiveRealm, MasterShare, RealmDefinition, RealmDirectory } from '../../src/realm-directory.js';
 
-/** Identity documents in memory, content-addressed like IPFS (DAG-CBOR, CIDv1, sha2-256). */
-export class MemoryDocumentStore implements DocumentStore {
-  readonly #blocks = new Map<string, Uint8Array>();
-
-  async putDag(value: unknown): Promise<CID> {
-    const bytes = dagCbor.encode(value);
-    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
-    this.#blocks.set(cid.toString(), bytes);
-    return cid;
-  }
-
-  async get(cid: CID): Promise<Uint8Array> {
-    const bytes = this.#blocks.get(cid.toString());
-    if (bytes === undefined) throw new Error(`block ${cid.toString()} not found`);
-    return bytes;
-  }
-}
+export { MemoryDocumentStore };
 
 let mcl: Promise<Bls12381Backend> | undefined;
 /** The modern M-Pin suite on the mcl-wasm backend, as the D-TA server runs it. */
