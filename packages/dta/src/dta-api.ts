@@ -23,6 +23,7 @@ const STATUS: Record<DtaErrorCode, number> = {
   IDENTITY_REVOKED: 403,
   NOT_AUTHORISED: 403,
   NOT_FOUND: 404,
+  REALM_RETIRED: 410,
   CONFLICT: 409,
   REALM_NOT_READY: 503,
   DEPENDENCY_UNAVAILABLE: 503,
@@ -80,7 +81,7 @@ const realmStatusSchema = z.object({
   mfaService: z.string(),
   permitHorizonDays: z.number().int(),
   grantMaxLifetimeMinutes: z.number().int(),
-  state: z.enum(['pending', 'active', 'failed']),
+  state: z.enum(['pending', 'active', 'failed', 'retired']).describe('retired: this D-TA was removed from the realm by a resharing and issues nothing more for it'),
   reason: z.string().optional(),
   epoch: z.number().int(),
   proposer: z.string(),
@@ -88,6 +89,10 @@ const realmStatusSchema = z.object({
   groupPublicKey: z.string().optional().describe('s·G1, compressed, base64url, once active'),
   qualified: z.array(z.number().int()).optional(),
   transcriptHash: z.string().optional(),
+  resharing: z
+    .object({ epoch: z.number().int(), state: z.string(), members: z.array(z.string()), threshold: z.number().int(), reason: z.string().optional() })
+    .optional()
+    .describe('a resharing of the realm that is running at this D-TA or failed (absent once it succeeded)'),
 });
 
 function realmStatusJson(status: RealmStatus): z.input<typeof realmStatusSchema> {
@@ -107,6 +112,17 @@ function realmStatusJson(status: RealmStatus): z.input<typeof realmStatusSchema>
           qualified: result.qualified.map(Number),
           transcriptHash: bytesToBase64url(result.transcriptHash),
         }),
+    ...(status.resharing === undefined
+      ? {}
+      : {
+          resharing: {
+            epoch: status.resharing.epoch,
+            state: status.resharing.state,
+            members: [...status.resharing.definition.members],
+            threshold: status.resharing.definition.threshold,
+            ...(status.resharing.reason === undefined ? {} : { reason: status.resharing.reason }),
+          },
+        }),
   };
 }
 
@@ -124,7 +140,7 @@ const envelopeAnswer = z.object({ cid: z.string().describe('CID of the answer en
 export interface DtaServices {
   /** This D-TA's identity (CID string). */
   readonly self: string;
-  readonly realms: Pick<RealmService, 'createRealm' | 'realm' | 'listRealms'>;
+  readonly realms: Pick<RealmService, 'createRealm' | 'reshareRealm' | 'realm' | 'listRealms'>;
   readonly issuance: Pick<IssuanceService, 'issueClientShare' | 'issueTimePermitShare'>;
   readonly fiduciary: Pick<FiduciaryService, 'fulfilOrder' | 'redeemOrder'>;
 }
@@ -176,6 +192,27 @@ export function createDtaApi(node: DtaServices, options: DtaApiOptions): HttpApi
     handler: async ({ body, request }) => {
       requireAdmin(request.headers.authorization);
       return { status: 202, body: realmStatusJson(await node.realms.createRealm(body)) };
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/v1/realms/{realmId}/resharing',
+    operationId: 'reshareRealm',
+    summary: "Move an active realm to new members and threshold without changing its master secret (operator only)",
+    description:
+      'Returns at once with the realm, whose `resharing` shows the run; poll GET /v1/realms/{realmId} until `epoch` advances. Shamir indices follow the new member order. Members removed by the resharing end `retired`.',
+    params: realmParams,
+    body: z
+      .object({
+        members: z.array(identityIdSchema).min(1).max(255).describe('the new member D-TAs; the Shamir index of members[i] is i + 1'),
+        threshold: z.number().int().min(1).max(255),
+      })
+      .strict(),
+    responses: { ...problems, 202: { description: 'the resharing started', schema: realmStatusSchema }, 401: { description: 'no or wrong operator token' }, 409: { description: 'a run of the realm is in progress' } },
+    handler: async ({ params, body, request }) => {
+      requireAdmin(request.headers.authorization);
+      return { status: 202, body: realmStatusJson(await node.realms.reshareRealm({ realmId: params.realmId, ...body })) };
     },
   });
 

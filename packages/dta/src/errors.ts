@@ -23,6 +23,8 @@ export type DtaErrorCode =
   | 'NOT_FOUND'
   /** The request conflicts with stored state: realm exists, order already fulfilled or redeemed. (HTTP 409) */
   | 'CONFLICT'
+  /** A resharing removed this D-TA from the realm: it issues nothing more for it, and retrying will not change that. (HTTP 410) */
+  | 'REALM_RETIRED'
   /** The realm exists but holds no usable master-secret share yet (DKG or resharing running or failed). (HTTP 503) */
   | 'REALM_NOT_READY'
   /** A dependency that should answer did not, for now: the grant issuer's identity documents could not be fetched from IPFS. Retry later; nothing was consumed. (HTTP 503) */

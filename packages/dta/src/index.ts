@@ -24,7 +24,7 @@ export { DtaNode, type DtaNodeEvent, type DtaNodeOptions } from './dta-node.js';
 export { createDtaApi, dtaErrorMapper, type DtaApiOptions, type DtaServices } from './dta-api.js';
 
 // Realms: DKG over messaging, master-secret shares.
-export { RealmService, masterShareLabel, type RealmServiceOptions, type RealmStatus, type RealmTransport, type RealmMessage, type RealmProtocolNotice } from './realm-service.js';
+export { RealmService, masterShareLabel, type RealmServiceOptions, type RealmStatus, type ReshareRequest, type ResharingStatus, type RealmTransport, type RealmMessage, type RealmProtocolNotice } from './realm-service.js';
 export { RealmRepository, type RealmState, type RealmRunResult } from './realm-repository.js';
 export { REALM_MESSAGE_PREFIX } from './realm-protocol.js';
 

@@ -279,7 +279,7 @@ export class RealmService implements RealmDirectory {
     const stored = await this.#repository.realm(realmId);
     if (!stored) throw new DtaError('NOT_FOUND', 'unknown realm');
     // A retired D-TA issues nothing more for the realm; retrying will not change that.
-    if (stored.state === 'retired') throw new DtaError('NOT_FOUND', 'this D-TA was removed from the realm by a resharing');
+    if (stored.state === 'retired') throw new DtaError('REALM_RETIRED', 'this D-TA was removed from the realm by a resharing');
     if (stored.state !== 'active' || !stored.result) throw new DtaError('REALM_NOT_READY', `realm is ${stored.state}`);
     const realm = toActiveRealm(stored.definition, stored.result);
     this.#active.set(realmId, realm);
@@ -335,7 +335,7 @@ export class RealmService implements RealmDirectory {
    * each new member's Shamir index is its position in `members` plus one. Every current member
    * deals; members left out end `retired`. The realm stays active on the current epoch here
    * until the run succeeds. Resolves once the run has started (see {@link waitForRealm} with `epoch`).
-   * @throws DtaError `INVALID_REQUEST`, `NOT_FOUND` (unknown, or retired here), `REALM_NOT_READY` (not active here),
+   * @throws DtaError `INVALID_REQUEST`, `NOT_FOUND` (unknown), `REALM_RETIRED` (this D-TA was removed), `REALM_NOT_READY` (not active here),
    *   `CONFLICT` (a run of the realm is unfinished), `CLOSED`.
    */
   async reshareRealm(request: ReshareRequest): Promise<RealmStatus> {
@@ -343,7 +343,7 @@ export class RealmService implements RealmDirectory {
       this.#checkOpen();
       const stored = await this.#repository.realm(request.realmId);
       if (!stored) throw new DtaError('NOT_FOUND', 'unknown realm');
-      if (stored.state === 'retired') throw new DtaError('NOT_FOUND', 'this D-TA was removed from the realm by a resharing');
+      if (stored.state === 'retired') throw new DtaError('REALM_RETIRED', 'this D-TA was removed from the realm by a resharing');
       if (stored.state !== 'active' || !stored.result) throw new DtaError('REALM_NOT_READY', `realm is ${stored.state}`);
       const definition = validateRealmDefinition({ ...stored.definition, members: request.members, threshold: request.threshold });
       if (await this.#repository.hasOpenSession(definition.realmId)) throw new DtaError('CONFLICT', 'a run of the realm is in progress');
@@ -381,7 +381,7 @@ export class RealmService implements RealmDirectory {
   /**
    * Resolves with the realm once it is active here (at `epoch` or later, default 0: after a
    * resharing, pass its epoch); rejects `PROTOCOL_FAILED` (with the reason) as soon as a run
-   * fails while waiting, and `NOT_FOUND` if this D-TA is retired from the realm. A realm whose
+   * fails while waiting, and `REALM_RETIRED` if this D-TA is retired from the realm. A realm whose
    * latest run had already failed when the call began is waited for (a new proposal may be on its
    * way) and rejects `PROTOCOL_FAILED` at the timeout if no new run succeeded; an unknown or
    * pending one rejects `REALM_NOT_READY` then. `timeoutMs` defaults to five round deadlines.
@@ -406,7 +406,7 @@ export class RealmService implements RealmDirectory {
         });
         const stored = await this.#repository.realm(realmId);
         if (stored?.state === 'active' && stored.epoch >= epoch) return await this.activeRealm(realmId);
-        if (stored?.state === 'retired' && stored.epoch >= epoch) throw new DtaError('NOT_FOUND', 'this D-TA was removed from the realm by a resharing');
+        if (stored?.state === 'retired' && stored.epoch >= epoch) throw new DtaError('REALM_RETIRED', 'this D-TA was removed from the realm by a resharing');
         // The run waited for: the realm's own (DKG, or a resharing this D-TA joins), else the newest session of the epoch.
         const latest = stored?.state === 'failed' || options.epoch === undefined ? undefined : await this.#repository.latestSession(realmId);
         const failed =

@@ -1,6 +1,6 @@
 /**
  * Resharing a realm of three D-TAs (t = 2) to two of them: the removed D-TA ends `retired`, its
- * share is deleted and it refuses issuance (its directory answers NOT_FOUND); the remaining two
+ * share is deleted and it refuses issuance (its directory answers REALM_RETIRED); the remaining two
  * issue at the new epoch with their new indices (the second member becomes index 1), and their
  * shares combine to the same s·H(ID) as before. No old-epoch share is left in any key store.
  */
@@ -31,7 +31,7 @@ it('removes alpha: alpha is retired and refuses issuance, beta and gamma issue a
   const [b, g] = await Promise.all([beta, gamma].map((m) => m.service.waitForRealm(REALM, { epoch: 1, timeoutMs: 60_000 })));
   expect([b!.index, g!.index]).toEqual([1n, 2n]);
   expect(b!.members).toEqual([beta.id, gamma.id]);
-  await expect(alpha.service.waitForRealm(REALM, { epoch: 1, timeoutMs: 60_000 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  await expect(alpha.service.waitForRealm(REALM, { epoch: 1, timeoutMs: 60_000 })).rejects.toMatchObject({ code: 'REALM_RETIRED' });
 
   const shares = await Promise.all([beta, gamma].map((m) => m.service.masterShare(REALM)));
   expect(shares.map((s) => [s.epoch, s.index])).toEqual([
@@ -41,10 +41,10 @@ it('removes alpha: alpha is retired and refuses issuance, beta and gamma issue a
   expect(await combinedClientSecret(REALM, [beta, gamma])).toEqual({ secret: before.secret, epoch: 1 });
 
   expect(await alpha.service.realm(REALM)).toMatchObject({ state: 'retired', epoch: 1 });
-  await expect(alpha.service.activeRealm(REALM)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-  await expect(alpha.service.masterShare(REALM)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  await expect(alpha.service.activeRealm(REALM)).rejects.toMatchObject({ code: 'REALM_RETIRED' });
+  await expect(alpha.service.masterShare(REALM)).rejects.toMatchObject({ code: 'REALM_RETIRED' });
   // A retired D-TA cannot propose a resharing of the realm.
-  await expect(alpha.service.reshareRealm({ realmId: REALM, members: [alpha.id, beta.id], threshold: 2 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  await expect(alpha.service.reshareRealm({ realmId: REALM, members: [alpha.id, beta.id], threshold: 2 })).rejects.toMatchObject({ code: 'REALM_RETIRED' });
 
   for (const m of network.members) expect(await holdsShare(m, REALM, 0)).toBe(false);
   expect(await holdsShare(alpha, REALM, 1)).toBe(false);
@@ -56,6 +56,6 @@ it('the retirement and the new epoch survive a restart of every member', async (
   const before = await combinedClientSecret(REALM, [beta, gamma]);
   for (const m of network.members) await network.restart(m);
   expect(await alpha.service.realm(REALM)).toMatchObject({ state: 'retired' });
-  await expect(alpha.service.masterShare(REALM)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  await expect(alpha.service.masterShare(REALM)).rejects.toMatchObject({ code: 'REALM_RETIRED' });
   expect(await combinedClientSecret(REALM, [beta, gamma])).toEqual(before);
 });
