@@ -13,19 +13,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** The Node running Jest (the repo's Node 24; the system node may be older). */
 const NODE = process.execPath;
-/**
- * Node's on-disk compile cache (V8 code cache, and for TypeScript the stripped source) for the
- * children: each child loads the same few thousand modules (Helia, libp2p, noble, the packages'
- * sources), and with the cache a warm start costs ~25% less CPU. Keyed by file content, so never
- * stale. CI points NODE_COMPILE_CACHE at a directory that outlives the run (.ci/run).
- */
-export const COMPILE_CACHE = join(tmpdir(), 'milagro-node-compile-cache');
 
 /** tools/jest/source-imports.mjs of the repository holding `entry` (found upwards, so ESM benches can use this too). */
 function sourceImports(entry: string): string {
@@ -74,7 +66,7 @@ export interface SpawnPeerOptions {
 /** Spawns a child and waits for its `ready` event. */
 export async function spawnPeer(options: SpawnPeerOptions): Promise<PeerProcess> {
   const child = spawn(NODE, ['--no-warnings', '--experimental-transform-types', '--import', sourceImports(options.entry), options.entry], {
-    env: { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, MILAGRO_PEER_CONFIG: JSON.stringify(options.config ?? {}) },
+    env: { ...process.env, MILAGRO_PEER_CONFIG: JSON.stringify(options.config ?? {}) },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);

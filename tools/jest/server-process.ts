@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { COMPILE_CACHE } from './peer-process.js';
 
 const NODE = process.execPath;
 const SOURCE_IMPORTS = fileURLToPath(new URL('./source-imports.mjs', import.meta.url));
@@ -42,7 +41,7 @@ export interface SpawnServerOptions {
 
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
   const child = spawn(NODE, ['--no-warnings', '--experimental-transform-types', '--import', SOURCE_IMPORTS, options.entry, ...(options.args ?? [])], {
-    env: { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, ...options.env },
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
