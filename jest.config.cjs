@@ -17,8 +17,6 @@ module.exports = {
     // they do not ship; Node's `import` resolves their dist/, so point Jest's CommonJS loader there too.
     '^(blockstore-fs|datastore-fs)$': '<rootDir>/node_modules/$1/dist/src/index.js',
   },
-  // Slowest files first, from tools/jest/durations.json when Jest has no timings of its own (CI's fresh clone).
-  testSequencer: '<rootDir>/tools/jest/sequencer.cjs',
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],
   testTimeout: 120_000,
   // CI machines have 2 cores; Jest's default (cores - 1) would run one file at a time.
