@@ -59,7 +59,7 @@ export interface SpawnPeerOptions {
   readonly entry: string;
   /** Passed to the child as JSON in env MILAGRO_PEER_CONFIG. */
   readonly config?: unknown;
-  /** How long to wait for `ready` (default 60 s). */
+  /** How long to wait for `ready` (default 180 s, like spawnServer: a child loading Helia, libp2p and the packages from source can take over a minute on 2 busy cores). */
   readonly timeoutMs?: number;
 }
 
@@ -114,7 +114,7 @@ export async function spawnPeer(options: SpawnPeerOptions): Promise<PeerProcess>
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
 
-  const info = await Promise.race([readyEvent, failOnExit, timeout(options.timeoutMs ?? 60_000, () => `peer did not start: ${stderr}`)]).catch((error: unknown) => {
+  const info = await Promise.race([readyEvent, failOnExit, timeout(options.timeoutMs ?? 180_000, () => `peer did not start: ${stderr}`)]).catch((error: unknown) => {
     kill();
     throw error;
   });

@@ -105,7 +105,7 @@ beforeAll(async () => {
   dtas.push(first);
   dtas.push(await startDta('dta-2', { trustedProposers: [first.id], peers: first.addrs }));
   dtas.push(await startDta('dta-3', { trustedProposers: [first.id], peers: [...first.addrs, ...dtas[1]!.addrs] }));
-  client = await spawnPeer({ entry: CLIENT, config: { dataDir: join(root, 'client'), swarmKey } });
+  client = await spawnPeer({ entry: CLIENT, config: { dataDir: join(root, 'client'), swarmKey }, timeoutMs: 180_000 });
   ids = client.ready['ids'] as typeof ids;
   for (const dta of dtas) await client.request('dial', { addr: dta.addrs[0] });
 }, 600_000);
