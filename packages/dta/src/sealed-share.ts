@@ -1,71 +1,39 @@
 /**
- * A client-secret share sealed to a key the client supplies (HPKE base mode, X-Wing), so the share
- * travels encrypted end to end even through TLS-terminating proxies. The HPKE `info` and `aad`
- * bind the realm, the issuing D-TA, the identity hash, the epoch and the D-TA's Shamir index: a
- * sealed share replayed under another binding (another identity, D-TA or epoch) does not open.
+ * Sealed client-secret shares as the D-TA speaks of them: the format is M-Pin's issuer→client hop
+ * and lives in `@milagro/mpin` (ADR 0009), so a client can open shares without this package. These
+ * wrappers keep the D-TA's error contract (`DtaError` `INVALID_REQUEST`).
  */
-import * as dagCbor from '@ipld/dag-cbor';
-import { XWING_LENGTHS, hpkeOpen, hpkeSeal, type HpkeRecipientKey } from '@milagro/crypto';
+import {
+  SEALED_SHARE_INFO,
+  openSealedShare as openMpinSealedShare,
+  sealShare as sealMpinShare,
+  type SealedShare,
+  type SealedShareBinding,
+} from '@milagro/mpin';
+import type { HpkeRecipientKey } from '@milagro/crypto';
 import { DtaError } from './errors.js';
 
-/** HPKE output: the X-Wing encapsulation and the AEAD ciphertext of the share. */
-export interface SealedShare {
-  readonly enc: Uint8Array;
-  readonly ciphertext: Uint8Array;
-}
-
-/** What a sealed share is bound to. */
-export interface SealedShareBinding {
-  readonly realmId: string;
-  /** The issuing D-TA (identity CID string). */
-  readonly dta: string;
-  /** SHA-256 of the M-Pin identity. */
-  readonly identityHash: Uint8Array;
-  readonly epoch: number;
-  /** The issuing D-TA's Shamir index in `epoch`. */
-  readonly index: bigint;
-}
-
-/** HPKE `info` of sealed shares. */
-export const SEALED_SHARE_INFO = 'milagro/dta/sealed-share/v1';
-
-const INFO_BYTES = new TextEncoder().encode(SEALED_SHARE_INFO);
-
-/** The AEAD associated data: the binding as deterministic DAG-CBOR. */
-function bindingBytes(binding: SealedShareBinding): Uint8Array {
-  return dagCbor.encode({
-    v: 1,
-    realm: binding.realmId,
-    dta: binding.dta,
-    identityHash: binding.identityHash,
-    epoch: binding.epoch,
-    index: Number(binding.index),
-  });
-}
+export { SEALED_SHARE_INFO, type SealedShare, type SealedShareBinding };
 
 /**
  * The D-TA's side: seals `share` to `recipientPublicKey` (a 1216-byte X-Wing public key).
  * @throws DtaError `INVALID_REQUEST` for a key of the wrong length or one the KEM rejects.
  */
 export async function sealShare(recipientPublicKey: Uint8Array, share: Uint8Array, binding: SealedShareBinding): Promise<SealedShare> {
-  if (!(recipientPublicKey instanceof Uint8Array) || recipientPublicKey.length !== XWING_LENGTHS.publicKey) {
-    throw new DtaError('INVALID_REQUEST', `sealTo must be a ${XWING_LENGTHS.publicKey}-byte X-Wing public key`);
-  }
   try {
-    return await hpkeSeal(recipientPublicKey, share, { info: INFO_BYTES, aad: bindingBytes(binding) });
+    return await sealMpinShare(recipientPublicKey, share, binding);
   } catch (cause) {
-    throw new DtaError('INVALID_REQUEST', 'sealTo is not a usable X-Wing public key', { cause });
+    throw new DtaError('INVALID_REQUEST', 'sealTo must be a usable 1216-byte X-Wing public key', { cause });
   }
 }
 
 /**
- * The client's side: opens a sealed share with its X-Wing secret key (32 bytes, an
- * `XWingDecapsulationKey`, or any decapsulator), checking it was sealed under `binding`.
+ * The client's side: opens a sealed share with its X-Wing secret key, checking it was sealed under `binding`.
  * @throws DtaError `INVALID_REQUEST` when it does not open (wrong key, tampered, other binding).
  */
 export async function openSealedShare(recipientKey: HpkeRecipientKey, sealed: SealedShare, binding: SealedShareBinding): Promise<Uint8Array> {
   try {
-    return await hpkeOpen(recipientKey, sealed.enc, sealed.ciphertext, { info: INFO_BYTES, aad: bindingBytes(binding) });
+    return await openMpinSealedShare(recipientKey, sealed, binding);
   } catch (cause) {
     throw new DtaError('INVALID_REQUEST', 'sealed share does not open under this key and binding', { cause });
   }

@@ -31,3 +31,4 @@ export {
 } from './server.js';
 export { verifyLoginWithKeyAgreement, type KeyAgreementProof, type KeyAgreementVerdict } from './server.js';
 export { verifyLoginBatch } from './batch-verification.js';
+export { sealShare, openSealedShare, SEALED_SHARE_INFO, type SealedShare, type SealedShareBinding } from './sealed-share.js';
