@@ -24,6 +24,9 @@ import { validationErrors, type ValidationError } from './validation.js';
 export type ReadinessCheck = () => boolean | Promise<boolean>;
 
 /** Options of {@link createHttpServer}. */
+/** How long an idle keep-alive connection stays open (longer than clients' reuse windows). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface HttpServerOptions {
   /** The route groups to serve; their routes must not collide. */
   apis: readonly HttpApi[];
@@ -205,6 +208,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   const listen = async (listenOptions: ListenOptions = {}): Promise<ListeningHttpServer> => {
     const server = createServer(app);
+    // Node's default keep-alive (5 s) races clients that reuse an idle socket just as the server
+    // drops it: an event-loop stall of a second or two (a synchronous fsync, a GC pause) turns that
+    // into ECONNRESET on a request that never reached the server. Idle connections are cheap here
+    // and are closed on shutdown, so keep them well beyond any client's reuse window.
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
     let inFlight = 0;
     let closing: Promise<void> | undefined;
     server.on('request', (_req: IncomingMessage, res) => {
