@@ -35,8 +35,8 @@ export interface MailMessage {
 }
 
 /**
- * Sends e-mail. An SMTP transport (with STARTTLS and authentication) implements this one method;
- * none ships in this version, {@link DevelopmentOutbox} keeps messages in memory for tests and demos.
+ * Sends e-mail: `smtpTransport` (STARTTLS or TLS, AUTH PLAIN) in production;
+ * {@link DevelopmentOutbox} keeps messages in memory for tests and demos.
  */
 export interface MailTransport {
   send(message: MailMessage): Promise<void>;

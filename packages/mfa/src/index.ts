@@ -57,6 +57,7 @@ export {
   type MailTransport,
   type WebhookActivationOptions,
 } from './activation.js';
+export { smtpTransport, SmtpError, type SmtpTransportOptions } from './smtp-transport.js';
 export { checkServerSecret, staticServerSecret, type ServerSecretMaterial, type ServerSecretSource } from './server-secret.js';
 export type { GrantIssuer, IssuedGrant } from './grant-issuer.js';
 export {
