@@ -43,7 +43,21 @@ export interface HttpServerOptions {
   errorMapper?: ErrorMapper;
   /** How long `close()` waits for in-flight requests; default 10 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * Cross-origin access for browser clients on other origins (a page using the MFA client SDK
+   * fetches shares from the D-TAs). Only the listed origins (`https://login.example`, no path) or
+   * `'*'`; never with credentials (the APIs take bearer tokens, not cookies). Default: none.
+   */
+  cors?: CorsOptions;
 }
+
+export interface CorsOptions {
+  readonly origins: readonly string[] | '*';
+  /** How long browsers may cache a preflight answer; default 600 s. */
+  readonly maxAgeSeconds?: number;
+}
+
+const ORIGIN_PATTERN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$|^https?:\/\/\[[0-9a-f:]+\](?::\d{1,5})?$/;
 
 /** Options of {@link HttpServer.listen}. */
 export interface ListenOptions {
@@ -139,6 +153,33 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
     next();
   });
+
+  const cors = options.cors;
+  if (cors !== undefined) {
+    const origins = cors.origins;
+    if (origins !== '*' && (!Array.isArray(origins) || origins.some((origin) => !ORIGIN_PATTERN.test(origin)))) {
+      throw new HttpKitError('INVALID_ARGUMENT', "cors.origins must be '*' or origins like https://login.example (lower case, no path)");
+    }
+    const allowed = new Set(origins === '*' ? [] : origins);
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const origin = req.get('origin');
+      if (origin === undefined) return next();
+      res.vary('Origin');
+      if (origins !== '*' && !allowed.has(origin)) return next(); // no CORS headers: the browser refuses the answer
+      res.set({ 'access-control-allow-origin': origins === '*' ? '*' : origin, 'access-control-expose-headers': 'retry-after, x-request-id' });
+      if (req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined) {
+        stateOf(req).label = 'CORS preflight';
+        res.set({
+          'access-control-allow-methods': 'GET, POST, PUT, DELETE',
+          'access-control-allow-headers': 'authorization, content-type, x-request-id',
+          'access-control-max-age': String(cors.maxAgeSeconds ?? 600),
+        });
+        res.status(204).end();
+        return;
+      }
+      next();
+    });
+  }
 
   const operational = (label: string) => (req: Request, _res: Response, next: NextFunction) => {
     stateOf(req).label = label;

@@ -41,6 +41,7 @@ export { buildOpenApiDocument, type JsonSchema, type OpenApiDocument, type OpenA
 export {
   createHttpServer,
   type HttpServer,
+  type CorsOptions,
   type HttpServerOptions,
   type ListenOptions,
   type ListeningHttpServer,
