@@ -27,6 +27,7 @@ describe('idle keep-alive connections', () => {
       const req = request(`${listening.url}/v1/ping`, { agent }, (res) => {
         res.resume();
         const socket = req.socket;
+        if (socket === null) throw new Error('no socket');
         res.on('end', () => resolve({ headers: res.headers, socketClosed: new Promise((done) => socket.once('close', () => done())) }));
       });
       req.on('error', reject);
