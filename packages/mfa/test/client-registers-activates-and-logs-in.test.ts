@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64urlToBytes, bytesToBase64url } from '@milagro/crypto';
 import { combineClientSecret, extractToken, issueClientShare } from '@milagro/mpin';
-import { MemoryCredentialStore, MfaClient, MfaClientError, type MfaClientErrorCode, type StoredCredential } from '../src/client/index.js';
+import { MemoryCredentialStore, MfaClient, type CredentialStore, MfaClientError, type MfaClientErrorCode, type StoredCredential } from '../src/client/index.js';
 import { FileCredentialStore } from '../src/client-node/index.js';
 import { startClientWorld, type ClientWorld } from './support/client-world.js';
 import { removeDir } from './support/mfa-world.js';
@@ -36,7 +36,7 @@ describe('the MFA client registers, activates and logs in', () => {
     }
   });
 
-  const clientFor = (store = new MemoryCredentialStore()) => new MfaClient({ baseUrl: world.url, store, backend: world.suite.backend });
+  const clientFor = (store: CredentialStore = new MemoryCredentialStore()) => new MfaClient({ baseUrl: world.url, store, backend: world.suite.backend });
 
   const codeFor = (userId: string): string => world.codeFor(userId);
 

@@ -28,7 +28,9 @@ describeInChromium('the MFA client in headless Chromium', () => {
     browser = await openBundlePage(join(__dirname, 'client-in-chromium-entry.ts'), ['crypto', 'mpin'], 'clientTest');
     await browser.page.exposeFunction('nodeFetch', async (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => {
       const response = await fetch(url, init);
-      return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => (headers[name] = value));
+      return { status: response.status, headers, body: await response.text() };
     });
   }, 180_000);
 
