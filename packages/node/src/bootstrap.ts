@@ -1,0 +1,96 @@
+/**
+ * Builds what every node stands on from its configuration: key store, embedded IPFS node, identity
+ * (created on first start, loaded afterwards), PKI resolver, SQLite database and messenger.
+ * Composition only; the roles' logic is in their packages.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createEmbeddedNode, type IpfsNode } from '@milagro/ipfs';
+import { FileKeyStore, type KeyStore } from '@milagro/keystore';
+import { FileJournal, Messenger } from '@milagro/messaging';
+import { createIdentity, IdentityResolver, isPkiError, loadIdentity, type OwnedIdentity } from '@milagro/pki';
+import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import { readSecret, type NodeConfig } from './config.js';
+
+export interface NodeInfrastructure {
+  readonly keyStore: KeyStore;
+  readonly ipfs: IpfsNode;
+  readonly identity: OwnedIdentity;
+  readonly resolver: IdentityResolver;
+  readonly messenger: Messenger;
+  readonly db: SqlDatabase;
+  /** Closes everything, in reverse order of opening. A second call does nothing. */
+  close(): Promise<void>;
+}
+
+export interface BootstrapNodeOptions {
+  /** Key labels of the node's identity start with this (e.g. `dta` gives `dta/0/ed25519`). Never change it for an existing data dir. */
+  readonly identityLabelPrefix: string;
+  /** File name of the SQLite database inside `dataDir`. */
+  readonly databaseFile: string;
+}
+
+async function openKeyStore(config: NodeConfig): Promise<KeyStore> {
+  const keyStore = config.keyStore;
+  if (keyStore.kind === 'pkcs11') {
+    // Loaded only when asked for: it needs the native pkcs11js addon.
+    const { Pkcs11KeyStore } = await import('@milagro/keystore/pkcs11');
+    return Pkcs11KeyStore.open({
+      module: keyStore.module,
+      ...(keyStore.tokenLabel === undefined ? {} : { tokenLabel: keyStore.tokenLabel }),
+      pin: keyStore.pin,
+    });
+  }
+  return FileKeyStore.open({
+    path: join(config.dataDir, 'keys'),
+    passphrase: readSecret(keyStore.passphrase),
+    ...(keyStore.scryptLogN === undefined ? {} : { scrypt: { N: 2 ** keyStore.scryptLogN, r: 8, p: 1 } }),
+  });
+}
+
+/**
+ * Opens a node's infrastructure under `config.dataDir` (created, mode 0700). On failure everything
+ * already opened is closed again before the error is rethrown.
+ */
+export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOptions): Promise<NodeInfrastructure> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const opened: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const step of opened.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const keyStore = await openKeyStore(config);
+    opened.push(() => keyStore.close());
+    const ipfs = await createEmbeddedNode({
+      dataDir: join(config.dataDir, 'ipfs'),
+      peers: config.ipfs.peers,
+      ...(config.ipfs.listen === undefined ? {} : { listen: config.ipfs.listen }),
+      ...(config.ipfs.swarmKey === undefined ? {} : { swarmKey: readSecret(config.ipfs.swarmKey) }),
+    });
+    opened.push(() => ipfs.stop());
+    const controller = { keyStore, store: ipfs.store, labelPrefix: options.identityLabelPrefix };
+    let identity: OwnedIdentity;
+    try {
+      identity = await loadIdentity(controller);
+    } catch (error) {
+      if (!isPkiError(error, 'NOT_FOUND')) throw error;
+      identity = await createIdentity(controller);
+    }
+    const resolver = new IdentityResolver({ store: ipfs.store });
+    const db = await openSqliteDatabase({ path: join(config.dataDir, options.databaseFile) });
+    opened.push(() => db.close());
+    const messenger = await Messenger.start({
+      identity,
+      keyStore,
+      store: ipfs.store,
+      pubsub: ipfs.pubsub,
+      resolver,
+      journal: new FileJournal({ path: join(config.dataDir, 'messaging.journal') }),
+    });
+    opened.push(() => messenger.close());
+    return { keyStore, ipfs, identity, resolver, messenger, db, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

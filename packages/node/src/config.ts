@@ -1,0 +1,136 @@
+/**
+ * A node's configuration: one JSON file (path from `--config <file>` or an environment variable),
+ * validated strictly, with secrets only from the environment or files: never in the config itself,
+ * never on the command line. Each app adds its own section to {@link nodeConfigShape}.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { NodeError } from './errors.js';
+
+/** Where a secret comes from: `{ env: 'NAME' }` or `{ file: '/run/secrets/name' }`. */
+export const secretSourceSchema = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);
+
+export type SecretSource = z.infer<typeof secretSourceSchema>;
+
+/**
+ * Reads a secret from its source (one trailing newline of a file is dropped). Throws
+ * `SECRET_UNAVAILABLE` naming the variable or file, never the value.
+ */
+export function readSecret(source: SecretSource): string {
+  if ('env' in source) {
+    const value = process.env[source.env];
+    if (value === undefined || value === '') throw new NodeError('SECRET_UNAVAILABLE', `environment variable ${source.env} is not set`);
+    return value;
+  }
+  let value: string;
+  try {
+    value = readFileSync(source.file, 'utf8').replace(/\r?\n$/, '');
+  } catch (cause) {
+    throw new NodeError('SECRET_UNAVAILABLE', `cannot read secret file ${source.file}`, { cause });
+  }
+  if (value === '') throw new NodeError('SECRET_UNAVAILABLE', `secret file ${source.file} is empty`);
+  return value;
+}
+
+/**
+ * The sections every node has. An app spreads it into its own strict schema:
+ * `z.object({ ...nodeConfigShape, dta: dtaSection }).strict()`.
+ */
+export const nodeConfigShape = {
+  /** Everything the node keeps: key store, IPFS blocks, messaging journal, SQLite database. Relative paths resolve against the config file's directory. */
+  dataDir: z.string().min(1),
+  http: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(8080),
+      /** Largest request body in bytes. */
+      bodyLimit: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+    })
+    .strict()
+    .prefault({}),
+  ipfs: z
+    .object({
+      listen: z.array(z.string()).optional(),
+      /** Consortium peers to keep connected (multiaddrs ending in /p2p/<peer id>). */
+      peers: z.array(z.string()).default([]),
+      /** Private-network key (Kubo swarm.key format), from the environment or a file. */
+      swarmKey: secretSourceSchema.optional(),
+    })
+    .strict()
+    .prefault({}),
+  keyStore: z
+    .discriminatedUnion('kind', [
+      z
+        .object({
+          kind: z.literal('file'),
+          /** Passphrase of the encrypted key file. */
+          passphrase: secretSourceSchema.default({ env: 'MILAGRO_KEYSTORE_PASSPHRASE' }),
+          /** scrypt cost; lower it only in tests. */
+          scryptLogN: z.number().int().min(10).max(22).optional(),
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('pkcs11'),
+          module: z.string().min(1),
+          tokenLabel: z.string().min(1).optional(),
+          pin: secretSourceSchema,
+        })
+        .strict(),
+    ])
+    .prefault({ kind: 'file' }),
+  /** BLS12-381 pairing/group backend: mcl-wasm (fast) or noble (pure JS). */
+  curveBackend: z.enum(['mcl', 'noble']).default('mcl'),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info') }).strict().prefault({}),
+};
+
+/** The sections every node has, parsed (defaults filled in, `dataDir` absolute). */
+export type NodeConfig = z.infer<z.ZodObject<typeof nodeConfigShape>>;
+
+/**
+ * Validates `raw` against `schema` and resolves a relative `dataDir` against `baseDir` (default:
+ * the working directory). Throws `INVALID_CONFIG` listing every failing path; the messages name
+ * paths and expectations, never the values given.
+ */
+export function parseConfig<S extends z.ZodTypeAny>(schema: S, raw: unknown, options: { baseDir?: string; label: string }): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    throw new NodeError('INVALID_CONFIG', `invalid ${options.label} configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const config: unknown = result.data;
+  if (typeof config === 'object' && config !== null && 'dataDir' in config && typeof config.dataDir === 'string') {
+    return { ...config, dataDir: resolve(options.baseDir ?? process.cwd(), config.dataDir) } as z.infer<S>;
+  }
+  return config as z.infer<S>;
+}
+
+/**
+ * Loads the JSON file named by `--config <file>` in `argv` (default: the process's arguments) or,
+ * failing that, by the environment variable `envVar`, and parses it with {@link parseConfig};
+ * a relative `dataDir` resolves against the file's directory.
+ */
+export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: { envVar: string; label: string; argv?: readonly string[] }): z.infer<S> {
+  const argv = options.argv ?? process.argv.slice(2);
+  const flag = argv.indexOf('--config');
+  const path = flag >= 0 ? argv[flag + 1] : process.env[options.envVar];
+  if (path === undefined || path === '') {
+    throw new NodeError('INVALID_CONFIG', `no ${options.label} configuration: pass --config <file> or set ${options.envVar}`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new NodeError('INVALID_CONFIG', `cannot read the ${options.label} configuration ${path}`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    // V8's message quotes the text around the error, so only its position is kept (and no cause).
+    const where = /at position \d+(?: \(line \d+ column \d+\))?/.exec(String(error))?.[0];
+    throw new NodeError('INVALID_CONFIG', `${path} is not valid JSON${where === undefined ? '' : ` (${where})`}`);
+  }
+  return parseConfig(schema, raw, { baseDir: resolve(path, '..'), label: options.label });
+}

@@ -1,0 +1,37 @@
+/**
+ * Stable error codes of `@milagro/node`. Callers switch on `code`, never on messages.
+ * Codes are append-only: removing or renaming one is a breaking change.
+ */
+export type NodeErrorCode =
+  /**
+   * The configuration is missing, unreadable, not JSON, or refused by its schema (unknown keys,
+   * wrong types, bad values). The message names the file and every failing path.
+   */
+  | 'INVALID_CONFIG'
+  /** A secret's source gives nothing: its environment variable is unset or empty, its file unreadable or empty. */
+  | 'SECRET_UNAVAILABLE';
+
+/**
+ * The one error class thrown by `@milagro/node`. Messages name the config path or the secret's
+ * source (variable name, file path), never a secret value. Lower layers' errors during
+ * `bootstrapNode` (key store, IPFS, storage, messaging) pass through unchanged.
+ */
+export class NodeError extends Error {
+  override readonly name = 'NodeError';
+  readonly code: NodeErrorCode;
+
+  constructor(code: NodeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * True when `err` is a {@link NodeError}, optionally with the given code. Also recognises one
+ * from another copy of this module (two installed versions, a bundled build).
+ */
+export function isNodeError(err: unknown, code?: NodeErrorCode): err is NodeError {
+  const branded =
+    err instanceof NodeError || (err instanceof Error && err.name === 'NodeError' && typeof (err as { code?: unknown }).code === 'string');
+  return branded && (code === undefined || (err as NodeError).code === code);
+}
