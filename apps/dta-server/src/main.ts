@@ -1,19 +1,19 @@
 /**
  * `milagro-dta-server --config dta.json`: one D-TA. Loads the configuration, builds the node
- * (bootstrap.ts), mounts the D-TA routes on the HTTP kit, listens, and shuts down cleanly on
+ * (@milagro/node), mounts the D-TA routes on the HTTP kit, listens, and shuts down cleanly on
  * SIGTERM/SIGINT. Logs are JSON lines (pino) without secrets.
  */
-import { createMclBackend, nobleBackend } from '@milagro/crypto';
 import { createDtaApi, DtaNode, fiduciaryPlugins } from '@milagro/dta';
 import { createHttpServer } from '@milagro/http';
+import { bootstrapNode, createCurveBackend, onShutdownSignals, readSecret } from '@milagro/node';
 import { pino } from 'pino';
-import { bootstrap } from './bootstrap.js';
-import { loadConfig, readSecret } from './config.js';
+import { loadConfig } from './config.js';
 
 const config = loadConfig();
 const logger = pino({ name: 'milagro-dta', level: config.log.level });
 
-const infrastructure = await bootstrap(config);
+// Label prefix and file name are fixed: existing data dirs hold an identity and a database under them.
+const infrastructure = await bootstrapNode(config, { identityLabelPrefix: 'dta', databaseFile: 'dta.sqlite' });
 const { identity, ipfs } = infrastructure;
 const node = await DtaNode.open({
   identity,
@@ -22,7 +22,7 @@ const node = await DtaNode.open({
   resolver: infrastructure.resolver,
   messenger: infrastructure.messenger,
   db: infrastructure.db,
-  backend: config.curveBackend === 'mcl' ? await createMclBackend() : nobleBackend,
+  backend: await createCurveBackend(config.curveBackend),
   trustedProposers: config.dta.trustedProposers,
   roundTimeoutMs: config.dta.protocolRoundTimeoutMs,
   plugins: fiduciaryPlugins({
@@ -48,14 +48,10 @@ const server = createHttpServer({
 const listening = await server.listen({ port: config.http.port, host: config.http.host });
 logger.info({ url: listening.url, identity: identity.id.toString(), peerId: ipfs.peerId }, 'listening');
 
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
+onShutdownSignals(async (signal) => {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   await listening.close();
   await node.close();
   await infrastructure.close();
-  process.exit(0);
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+});
