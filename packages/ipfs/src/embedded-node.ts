@@ -2,7 +2,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { noise } from '@libp2p/noise';
 import { withBitswap } from '@helia/bitswap';
-import { withLibp2pLight } from '@helia/libp2p';
 import * as dagCbor from '@ipld/dag-cbor';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { gossipsub } from '@libp2p/gossipsub';
@@ -14,7 +13,6 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr';
 import { FsBlockstore } from 'blockstore-fs';
 import { FsDatastore } from 'datastore-fs';
-import { createHeliaLight } from 'helia';
 import type { HeliaWithLibp2p } from '@helia/libp2p';
 import { KEEP_ALIVE } from '@libp2p/interface';
 import type { PeerId, PrivateKey } from '@libp2p/interface';
@@ -25,6 +23,7 @@ import { IpfsError } from './errors.js';
 import { parseSwarmKey } from './swarm-key.js';
 import type { CallOptions, ContentStore } from './content-store.js';
 import { GossipPubSub } from './gossip-pubsub.js';
+import { loadHeliaLight } from './helia-light.js';
 import { HeliaContentStore } from './helia-content-store.js';
 import type { IpfsNode } from './ipfs-node.js';
 import type { PubSub } from './pubsub.js';
@@ -55,6 +54,10 @@ export async function createEmbeddedNode(options: EmbeddedNodeOptions): Promise<
   const listen = options.listen ?? DEFAULT_LISTEN;
   listen.forEach((address) => parseMultiaddr(address));
   const psk = options.swarmKey === undefined ? undefined : parseSwarmKey(options.swarmKey);
+
+  const { createHeliaLight, withLibp2pLight } = await loadHeliaLight().catch((error: unknown) => {
+    throw new IpfsError('UNAVAILABLE', 'cannot load Helia', { cause: error });
+  });
 
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const privateKey = await loadOrCreatePeerKey(options.dataDir);

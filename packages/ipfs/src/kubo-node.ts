@@ -1,4 +1,3 @@
-import { create } from 'kubo-rpc-client';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { BlockPutOptions, KuboRPCClient } from 'kubo-rpc-client';
 import type { CID } from 'multiformats/cid';
@@ -28,6 +27,9 @@ export interface KuboNodeOptions {
  * as deprecated, so a future Kubo release may drop it: the embedded node is the primary pubsub path.
  */
 export async function connectKubo(options: KuboNodeOptions): Promise<IpfsNode> {
+  // Loaded here, not at the top: kubo-rpc-client is ~160 modules that every embedded-node process
+  // would otherwise load at import and never use.
+  const { create } = await import('kubo-rpc-client');
   const client = create({ url: options.url });
   const identity = await withDeadline('connect', { timeoutMs: options.timeoutMs ?? 10_000 }, async (signal) =>
     kuboCall('connect', () => client.id({ signal })),
