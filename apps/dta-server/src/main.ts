@@ -43,6 +43,7 @@ const server = createHttpServer({
   info: { title: 'Milagro D-TA', version: '0.1.0' },
   logger,
   bodyLimit: config.http.bodyLimit,
+  ...(config.http.cors === undefined ? {} : { cors: config.http.cors }),
   ready: { node: () => !stopping },
 });
 const listening = await server.listen({ port: config.http.port, host: config.http.host });

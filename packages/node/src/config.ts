@@ -46,6 +46,14 @@ export const nodeConfigShape = {
       port: z.number().int().min(0).max(65_535).default(8080),
       /** Largest request body in bytes. */
       bodyLimit: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+      /** Browser origins allowed to call this node's API (e.g. the login page whose client SDK fetches shares from D-TAs). */
+      cors: z
+        .object({
+          origins: z.union([z.literal('*'), z.array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/, 'an origin like https://login.example (lower case, no path)')).min(1)]),
+          maxAgeSeconds: z.number().int().min(0).max(86_400).optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict()
     .prefault({}),
