@@ -1,14 +1,4 @@
-import { defineConfig } from 'tsup';
+import { appConfig } from '../../tools/build/tsup-app.js';
 
 // The server as one ESM file for `node dist/main.js` (containers); @milagro/* stay external.
-export default defineConfig({
-  entry: ['src/main.ts'],
-  format: ['esm'],
-  platform: 'node',
-  target: 'es2022',
-  sourcemap: true,
-  clean: true,
-  dts: false,
-  removeNodeProtocol: false,
-  banner: { js: '#!/usr/bin/env node' },
-});
+export default appConfig();

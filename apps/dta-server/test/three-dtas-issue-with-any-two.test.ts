@@ -6,7 +6,7 @@
  * against the combined server secret; grants, permits, revocation, fiduciary orders and malformed
  * input are refused exactly as docs/specs/dta.md says.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64urlToBytes, bytesToBase64url, createMclBackend, sha256, utf8ToBytes } from '@milagro/crypto';
@@ -25,75 +25,31 @@ import {
   type MpinSuite,
 } from '@milagro/mpin';
 import { killAllPeers, spawnPeer, waitFor, type PeerProcess } from '../../../tools/jest/peer-process.js';
-import { spawnServer, type ServerProcess } from '../../../tools/jest/server-process.js';
+import { DTA_ADMIN_TOKEN, jsonRequest, restartDta, startDtaCluster, type DtaProcess, type JsonAnswer } from '../../../tools/jest/dta-cluster.js';
 
-const ENTRY = join(__dirname, '..', 'src', 'main.ts');
 const CLIENT = join(__dirname, 'support', 'realm-client-peer.ts');
-const ADMIN_TOKEN = 'operator-token-for-tests-0123456789';
 const REALM = 'acme-mfa';
 const ALICE = utf8ToBytes('alice@example.org');
 const today = (): number => Math.floor(Date.now() / 86_400_000);
-
-interface Dta {
-  readonly name: string;
-  readonly dataDir: string;
-  readonly configPath: string;
-  server: ServerProcess;
-  id: string;
-  addrs: string[];
-}
 
 let root: string;
 let swarmKey: string;
 let client: PeerProcess;
 let ids: Record<'mfa' | 'principal' | 'beneficiary' | 'stranger', string>;
-const dtas: Dta[] = [];
+let dtas: DtaProcess[] = [];
 let suite: MpinSuite;
 
-async function json(url: string, init?: RequestInit & { json?: unknown; admin?: boolean }): Promise<{ status: number; type: string; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = {};
-  if (init?.json !== undefined) headers['content-type'] = 'application/json';
-  if (init?.admin === true) headers['authorization'] = `Bearer ${ADMIN_TOKEN}`;
-  const response = await fetch(url, { ...init, headers: { ...headers, ...(init?.headers as Record<string, string>) }, ...(init?.json === undefined ? {} : { body: JSON.stringify(init.json), method: init.method ?? 'POST' }) });
-  const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type') ?? '', body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
-
-async function startDta(name: string, options: { trustedProposers: string[]; peers: string[] }): Promise<Dta> {
-  const dataDir = join(root, name);
-  const configPath = join(root, `${name}.json`);
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      dataDir,
-      http: { port: 0 },
-      ipfs: { peers: options.peers, swarmKey: { env: 'TEST_SWARM_KEY' } },
-      keyStore: { kind: 'file', scryptLogN: 10 },
-      dta: { trustedProposers: options.trustedProposers, protocolRoundTimeoutMs: 60_000, plugins: { 'safeguard-secret': {}, 'bitcoin-address': { network: 'regtest' } } },
-      log: { level: 'info' },
-    }),
-  );
-  const dta: Dta = { name, dataDir, configPath, server: undefined as unknown as ServerProcess, id: '', addrs: [] };
-  await restart(dta);
-  return dta;
-}
-
-async function restart(dta: Dta): Promise<void> {
-  dta.server = await spawnServer({
-    entry: ENTRY,
-    args: ['--config', dta.configPath],
-    env: { MILAGRO_KEYSTORE_PASSPHRASE: `passphrase of ${dta.name}`, MILAGRO_DTA_ADMIN_TOKEN: ADMIN_TOKEN, TEST_SWARM_KEY: swarmKey },
-  });
-  const { body } = await json(`${dta.server.url}/v1/node`);
-  dta.id = String(body['identity']);
-  dta.addrs = body['addresses'] as string[];
+/** JSON over HTTP; `admin` adds the operator token. */
+function json(url: string, init: RequestInit & { json?: unknown; admin?: boolean } = {}): Promise<JsonAnswer> {
+  const { admin, ...rest } = init;
+  return jsonRequest(url, { ...rest, ...(admin === true ? { bearer: DTA_ADMIN_TOKEN } : {}) });
 }
 
 async function grant(args: Record<string, unknown>): Promise<string> {
   return client.request<string>('grant', { realm: REALM, identity: bytesToBase64url(ALICE), ...args });
 }
 
-async function clientShare(dta: Dta, body: Record<string, unknown>) {
+async function clientShare(dta: DtaProcess, body: Record<string, unknown>) {
   return json(`${dta.server.url}/v1/realms/${REALM}/client-shares`, { json: body });
 }
 
@@ -101,10 +57,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'milagro-dta-e2e-'));
   swarmKey = generateSwarmKey();
   suite = createSuite({ suite: 'modern', backend: await createMclBackend() });
-  const first = await startDta('dta-1', { trustedProposers: [], peers: [] });
-  dtas.push(first);
-  dtas.push(await startDta('dta-2', { trustedProposers: [first.id], peers: first.addrs }));
-  dtas.push(await startDta('dta-3', { trustedProposers: [first.id], peers: [...first.addrs, ...dtas[1]!.addrs] }));
+  dtas = await startDtaCluster({ root, swarmKey });
   client = await spawnPeer({ entry: CLIENT, config: { dataDir: join(root, 'client'), swarmKey }, timeoutMs: 180_000 });
   ids = client.ready['ids'] as typeof ids;
   for (const dta of dtas) await client.request('dial', { addr: dta.addrs[0] });
@@ -179,7 +132,7 @@ describe('three D-TAs, threshold 2', () => {
   }, 120_000);
 
   it('refuses replayed, expired, forged and wrong-audience grants', async () => {
-    const [one, two] = dtas as [Dta, Dta];
+    const [one, two] = dtas as [DtaProcess, DtaProcess];
     const token = await grant({ purpose: 'client-secret', audience: one.id });
     expect((await clientShare(one, { grant: token, identity: bytesToBase64url(ALICE) })).status).toBe(200);
     const replayed = await clientShare(one, { grant: token, identity: bytesToBase64url(ALICE) });
@@ -199,7 +152,7 @@ describe('three D-TAs, threshold 2', () => {
   }, 60_000);
 
   it('refuses a permit beyond the horizon, and permits for a revoked identity until reinstated', async () => {
-    const [one, two] = dtas as [Dta, Dta];
+    const [one, two] = dtas as [DtaProcess, DtaProcess];
     const permit = async (day: number) =>
       json(`${one.server.url}/v1/realms/${REALM}/time-permit-shares`, { json: { grant: await grant({ purpose: 'time-permit', audience: one.id, day }), identity: bytesToBase64url(ALICE), day } });
     const far = await permit(today() + 3);
@@ -274,7 +227,7 @@ describe('fiduciary orders between a principal node and a fiduciary D-TA', () =>
     const fulfilment = await client.request<{ cid: string; reference: string; commitment: { address: string } }>('openFulfilment', { as: 'principal', fiduciary: fiduciary.id, envelope: placed.body['envelope'], order: order.cid });
     // The fiduciary restarts; the replayed order must return the same fulfilment, not a new key.
     await fiduciary.server.stop();
-    await restart(fiduciary);
+    await restartDta(fiduciary, swarmKey);
     await client.request('dial', { addr: fiduciary.addrs[0] });
     const replayed = await json(`${fiduciary.server.url}/v1/orders`, { json: { order: order.envelope } });
     expect(replayed.body['cid']).toBe(placed.body['cid']);
