@@ -5,7 +5,7 @@
  * docs/specs/mfa-api.md; threats and their tests: docs/specs/mfa-threat-model.md.
  */
 import { base64urlToBytes, bytesToBase64url, randomBytes, sha256, utf8ToBytes } from '@milagro/crypto';
-import { createChallenge, createSuite, verifyLogin, type MpinSuite, type ServerKey } from '@milagro/mpin';
+import { createChallenge, createSuite, type MpinSuite } from '@milagro/mpin';
 import type { SqlDatabase } from '@milagro/storage';
 import type { Registry } from 'prom-client';
 import { publicJwk, signJwt, verifyJwt, type AccessTokenClaims, type AccessTokenSigner, type Ed25519Jwk } from './access-token.js';
@@ -24,6 +24,7 @@ import {
 } from './constants.js';
 import { MfaError, activationFailed, authenticationFailed } from './errors.js';
 import type { GrantIssuer, IssuedGrant } from './grant-issuer.js';
+import { DEFAULT_MAX_VERIFICATION_BATCH, LoginVerification, verificationBatchMetric } from './login-verification.js';
 import { MfaRepository, type PendingRegistration } from './mfa-repository.js';
 import { createMfaMetrics, type MfaMetrics } from './mfa-metrics.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
@@ -69,6 +70,11 @@ export interface MfaServiceOptions {
   /** `aud` of access tokens, when the relying party wants one. */
   readonly audience?: string;
   readonly limits?: MfaLimits;
+  /**
+   * Most pass-2 proofs verified together (default 32): the proofs that arrive in one turn of the
+   * event loop share one pairing product. 1 verifies each proof alone.
+   */
+  readonly maxVerificationBatch?: number;
   /** Registry for the service's metrics (share it with `createHttpServer({ metrics: { registry } })`). */
   readonly registry?: Registry;
   readonly logger?: MfaLogger;
@@ -126,7 +132,10 @@ export class MfaService {
   readonly #perIp: RateLimiter;
   readonly #perIdentity: RateLimiter;
   readonly #stop = new AbortController();
-  #key: ServerKey | undefined;
+  readonly #maxVerificationBatch: number;
+  readonly #batchMetric: (batch: { size: number; held: boolean }) => void;
+  /** Set once a checked server secret is loaded. */
+  #verification: LoginVerification | undefined;
   #starting: Promise<void> | undefined;
   #pruner: NodeJS.Timeout | undefined;
 
@@ -149,6 +158,9 @@ export class MfaService {
       perIdentity: limits.perIdentity ?? DEFAULT_RATE_LIMIT_PER_IDENTITY,
     };
     if (!Number.isSafeInteger(this.#limits.maxFailures) || this.#limits.maxFailures < 1) throw new RangeError('maxFailures must be a positive integer');
+    this.#maxVerificationBatch = options.maxVerificationBatch ?? DEFAULT_MAX_VERIFICATION_BATCH;
+    if (!Number.isSafeInteger(this.#maxVerificationBatch) || this.#maxVerificationBatch < 1) throw new RangeError('maxVerificationBatch must be a positive integer');
+    this.#batchMetric = verificationBatchMetric(options.registry, this.#maxVerificationBatch);
     this.#perIp = new RateLimiter(this.#limits.perIp);
     this.#perIdentity = new RateLimiter(this.#limits.perIdentity);
   }
@@ -173,7 +185,7 @@ export class MfaService {
 
   /** True once a validated server secret is loaded (what `/readyz` reports). */
   isReady(): boolean {
-    return this.#key !== undefined && !this.#stop.signal.aborted;
+    return this.#verification !== undefined && !this.#stop.signal.aborted;
   }
 
   async #loadServerSecret(): Promise<void> {
@@ -181,7 +193,14 @@ export class MfaService {
       if (this.#stop.signal.aborted) throw new MfaError('CLOSED', 'the service was closed');
       try {
         const material = await this.#options.serverSecret.load(this.#stop.signal);
-        this.#key = checkServerSecret(this.#suite, material);
+        this.#verification = new LoginVerification(checkServerSecret(this.#suite, material), {
+          maxBatch: this.#maxVerificationBatch,
+          onBatch: (batch) => {
+            this.#batchMetric(batch);
+            // Each login's share of its batch: the histogram's sum stays the time spent verifying.
+            for (let i = 0; i < batch.size; i++) this.#metrics.verification(batch.seconds / batch.size);
+          },
+        });
         this.#log.info({ event: 'server-secret', checked: material.groupPublicKey !== undefined ? 'group-public-key' : 'point' }, 'server secret loaded');
         return;
       } catch (error) {
@@ -302,10 +321,10 @@ export class MfaService {
 
   // ---- login ----------------------------------------------------------------------------------
 
-  #requireReady(): ServerKey {
+  #requireReady(): LoginVerification {
     if (this.#stop.signal.aborted) throw new MfaError('CLOSED', 'the service was closed');
-    if (this.#key === undefined) throw new MfaError('NOT_READY', 'the server secret is not loaded yet');
-    return this.#key;
+    if (this.#verification === undefined) throw new MfaError('NOT_READY', 'the server secret is not loaded yet');
+    return this.#verification;
   }
 
   /**
@@ -346,7 +365,7 @@ export class MfaService {
    * @throws MfaError `AUTHENTICATION_FAILED` for every failure, `RATE_LIMITED` per client address.
    */
   async loginPass2(input: { session: string; v: Uint8Array; clientAddress: string }): Promise<LoginSuccess> {
-    const key = this.#requireReady();
+    const verification = this.#requireReady();
     try {
       this.#limitIp('pass2', input.clientAddress);
     } catch (error) {
@@ -359,10 +378,14 @@ export class MfaService {
     if (consumed.kind === 'missing' || consumed.kind === 'expired') throw this.#failed('2', consumed.kind);
     const throttled = this.#perIdentity.take(`pass2:${bytesToBase64url(consumed.identityHash)}`, this.#now()) > 0;
     // The pairing runs for every consumed session, so timing does not separate unknown or locked identities from wrong PINs.
-    const started = process.hrtime.bigint();
-    const verdict = verifyLogin(key, { identity: consumed.identity, u: consumed.u, v: input.v, y: consumed.y });
-    this.#metrics.verification(Number(process.hrtime.bigint() - started) / 1e9);
-    if (consumed.kind !== 'reserved' || throttled || !verdict.ok) {
+    // A batch that holds costs less than one that fails (its bisection), so a login that fails whatever
+    // its proof (unknown, locked, throttled) is checked against a fresh challenge it cannot answer:
+    // it costs what a wrong PIN costs even with the right PIN, and timing does not reveal a right PIN
+    // for a locked identity (docs/specs/mfa-threat-model.md, T10).
+    const refused = consumed.kind !== 'reserved' || throttled;
+    const y = refused ? createChallenge(this.#suite).challenge.y : consumed.y;
+    const verdict = await verification.verify({ identity: consumed.identity, u: consumed.u, v: input.v, y });
+    if (refused || !verdict.ok) {
       throw this.#failed('2', consumed.kind !== 'reserved' ? 'refused' : throttled ? 'throttled' : verdict.ok ? 'ok' : verdict.reason);
     }
     await this.#repository.recordLoginSuccess(consumed.reference as string);
