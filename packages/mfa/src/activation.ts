@@ -118,7 +118,8 @@ export function webhookActivation(options: WebhookActivationOptions): Activation
       const now = Math.floor(Date.now() / 1000);
       const body = await signJwt(
         options.signer,
-        { iss: options.issuer, iat: now, exp: request.expiresAt, reference: request.reference, userId: request.userId, deviceName: request.deviceName, code: request.code },
+        // `sub` and `jti` make it a JWT that standard verifiers (and `verifyJwt` with `typ`) accept.
+        { iss: options.issuer, sub: request.userId, jti: request.reference, iat: now, exp: request.expiresAt, reference: request.reference, userId: request.userId, deviceName: request.deviceName, code: request.code },
         'activation+jwt',
       );
       let status: number;
@@ -127,6 +128,8 @@ export function webhookActivation(options: WebhookActivationOptions): Activation
           method: 'POST',
           headers: { 'content-type': 'application/jwt' },
           body,
+          // Never follow a redirect: it would carry the activation code to a URL nobody configured.
+          redirect: 'manual',
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
         status = response.status;
