@@ -4,11 +4,12 @@
  * root, restartable on the same data directory, and driven over HTTP with the operator token.
  */
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawnServer, type ServerProcess } from './server-process.js';
 import { waitFor } from './peer-process.js';
 
-const DTA_ENTRY = resolve(__dirname, '../../apps/dta-server/src/main.ts');
+const DTA_ENTRY = fileURLToPath(new URL('../../apps/dta-server/src/main.ts', import.meta.url));
 export const DTA_ADMIN_TOKEN = 'operator-token-for-tests-0123456789';
 
 /** A JSON answer: status, content type and parsed body (`{}` when empty). */

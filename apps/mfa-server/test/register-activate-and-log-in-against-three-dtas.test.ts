@@ -8,8 +8,7 @@
  * identity's proof and malformed points are refused; one D-TA down does not stop registration; and
  * no secret reaches the MFA server's logs.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64urlToBytes, bytesToBase64url, createMclBackend } from '@milagro/crypto';
@@ -18,40 +17,26 @@ import { MfaClient, MemoryCredentialStore, isMfaClientError } from '@milagro/mfa
 import { clientPass1, clientPass2, combineClientSecret, createSuite, extractToken, type MpinSuite } from '@milagro/mpin';
 import { createRealm, jsonRequest, startDtaCluster, type DtaProcess } from '../../../tools/jest/dta-cluster.js';
 import { killAllPeers, waitFor } from '../../../tools/jest/peer-process.js';
-import { spawnServer, type ServerProcess } from '../../../tools/jest/server-process.js';
+import { freePort, startDemo, startMfaServer, type MfaServerHandle } from '../../../tools/jest/mfa-cluster.js';
+import type { ServerProcess } from '../../../tools/jest/server-process.js';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-const ENTRY = join(__dirname, '..', 'src', 'main.ts');
-const DEMO_ENTRY = join(__dirname, '..', '..', 'mfa-demo', 'src', 'main.ts');
 const CHROMIUM = '/usr/bin/chromium';
 const REALM = 'acme-login';
-const MFA_ADMIN_TOKEN = 'mfa-operator-token-0123456789';
 const MAX_FAILURES = 3;
 const SESSION_TTL_SECONDS = 10;
 
 let root: string;
 let swarmKey: string;
 let dtas: DtaProcess[];
+let mfaServer: MfaServerHandle;
+/** The running MFA server process (a restart replaces it). */
 let mfa: ServerProcess;
-/** Every MFA server process started, for the log check (a restart replaces `mfa`). */
-const mfaProcesses: ServerProcess[] = [];
-let mfaId: string;
-let configPath: string;
 let suite: MpinSuite;
 /** The demo relying party's origin: D-TAs and the MFA server allow it (CORS) for the page's fetches. */
 let demoPort: number;
 let demoOrigin: string;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 /**
  * Secrets that must never appear in the MFA server's logs: activation codes, registration secrets,
  * session ids, tokens. (PINs never reach the server at all; four digits also occur by chance in
@@ -59,15 +44,6 @@ function freePort(): Promise<number> {
  */
 const secrets = new Set<string>();
 
-async function startMfa(): Promise<ServerProcess> {
-  const server = await spawnServer({
-    entry: ENTRY,
-    args: ['--config', configPath],
-    env: { MILAGRO_KEYSTORE_PASSPHRASE: 'passphrase of the MFA server', MILAGRO_MFA_ADMIN_TOKEN: MFA_ADMIN_TOKEN, TEST_SWARM_KEY: swarmKey },
-  });
-  mfaProcesses.push(server);
-  return server;
-}
 
 async function ready(server: ServerProcess): Promise<boolean> {
   return (await jsonRequest(`${server.url}/readyz`)).status === 200;
@@ -112,29 +88,21 @@ beforeAll(async () => {
   demoPort = await freePort();
   demoOrigin = `http://127.0.0.1:${demoPort}`;
   dtas = await startDtaCluster({ root, swarmKey, corsOrigins: [demoOrigin] });
-  configPath = join(root, 'mfa.json');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      dataDir: join(root, 'mfa'),
-      http: { port: 0, cors: { origins: [demoOrigin] } },
-      ipfs: { peers: dtas.flatMap((d) => d.addrs), swarmKey: { env: 'TEST_SWARM_KEY' } },
-      keyStore: { kind: 'file', scryptLogN: 10 },
-      mfa: {
-        issuer: 'https://login.acme.example',
-        realm: { id: REALM, threshold: 2, dtas: dtas.map((d) => ({ id: d.id, url: d.server.url })) },
-        activation: { kind: 'development-outbox', from: 'login@acme.example', link: `${demoOrigin}/#code={code}` },
-        limits: { maxFailures: MAX_FAILURES, sessionTtlSeconds: SESSION_TTL_SECONDS },
-      },
-      log: { level: 'debug' },
-    }),
-  );
-  mfa = await startMfa();
-  mfaId = String((await jsonRequest(`${mfa.url}/v1/node`)).body['identity']);
+  mfaServer = await startMfaServer({
+    root,
+    swarmKey,
+    dtas,
+    realmId: REALM,
+    threshold: 2,
+    corsOrigins: [demoOrigin],
+    activationLink: `${demoOrigin}/#code={code}`,
+    limits: { maxFailures: MAX_FAILURES, sessionTtlSeconds: SESSION_TTL_SECONDS },
+  });
+  mfa = mfaServer.server;
 }, 900_000);
 
 afterAll(async () => {
-  await Promise.all([...dtas.map((dta) => dta.server.stop()), mfa?.stop()]);
+  await Promise.all([...dtas.map((dta) => dta.server.stop()), mfaServer?.server.stop()]);
   killAllPeers();
   rmSync(root, { recursive: true, force: true });
 });
@@ -149,7 +117,7 @@ describe('the MFA server with three D-TAs (t = 2)', () => {
   });
 
   it('turns ready once the D-TAs have run the DKG and sent their server-secret shares', async () => {
-    await createRealm(dtas, { realmId: REALM, threshold: 2, mfaService: mfaId, grantMaxLifetimeMinutes: 10 });
+    await createRealm(dtas, { realmId: REALM, threshold: 2, mfaService: mfaServer.id, grantMaxLifetimeMinutes: 10 });
     await waitFor('MFA server ready', () => ready(mfa), 180_000, 500);
   }, 400_000);
 
@@ -210,8 +178,8 @@ describe('the MFA server with three D-TAs (t = 2)', () => {
     }
     await expectFailure(dave.login('1111'), 'AUTHENTICATION_FAILED');
 
-    await mfa.stop();
-    mfa = await startMfa();
+    await mfaServer.restart();
+    mfa = mfaServer.server;
     // After a restart the server asks the D-TAs for their shares again and self-checks them.
     await waitFor('MFA server ready after restart', () => ready(mfa), 180_000, 500);
     const restarted = client(daveStore);
@@ -229,7 +197,7 @@ describe('the MFA server with three D-TAs (t = 2)', () => {
   }, 180_000);
 
   (existsSync(CHROMIUM) ? it : it.skip)('runs the demo page in Chromium: register, activate from the outbox link, set a PIN, log in, see the protected page, log out', async () => {
-    const demo = await spawnServer({ entry: DEMO_ENTRY, args: ['--mfa', mfa.url, '--port', String(demoPort), '--issuer', 'https://login.acme.example'] });
+    const demo = await startDemo({ mfaUrl: mfa.url, port: demoPort });
     const profile = mkdtempSync(join(tmpdir(), 'milagro-demo-chromium-'));
     let browser: BrowserContext | undefined;
     try {
@@ -283,7 +251,7 @@ describe('the MFA server with three D-TAs (t = 2)', () => {
   }, 300_000);
 
   it('writes no secret to its logs: activation codes, registration secrets, session ids, tokens', () => {
-    const text = mfaProcesses.map((p) => JSON.stringify(p.logs)).join('\n');
+    const text = mfaServer.processes.map((p) => JSON.stringify(p.logs)).join('\n');
     expect(text.length).toBeGreaterThan(1000);
     expect(secrets.size).toBeGreaterThan(10);
     for (const secret of secrets) {
