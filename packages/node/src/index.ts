@@ -1,21 +1,27 @@
 /**
  * @packageDocumentation
  * What every Milagro server app stands on: a strictly validated JSON configuration whose secrets
- * come only from the environment or files, and a node built from it (key store on an encrypted
+ * come only from the environment or files, a node built from it (key store on an encrypted
  * file or a PKCS#11 HSM, embedded IPFS node, identity created on first start and loaded afterwards,
- * PKI resolver, SQLite database, messenger with a file journal), closed in reverse order.
+ * PKI resolver, SQLite database, messenger with a file journal), closed in reverse order, and the
+ * roles it runs (D-TA, ZKP MFA: config sections and wiring), several on one node if configured.
  *
  * ```ts
  * import { z } from 'zod';
- * import { bootstrapNode, createCurveBackend, loadConfig, nodeConfigShape, onShutdownSignals, readSecret, secretSourceSchema } from '@milagro/node';
+ * import { createHttpServer } from '@milagro/http';
+ * import { bootstrapNode, dtaSectionSchema, loadConfig, mfaSectionSchema, nodeConfigShape, onShutdownSignals, startRoles } from '@milagro/node';
+ * import { pino } from 'pino';
  *
- * const schema = z.object({ ...nodeConfigShape, mfa: z.object({ adminToken: secretSourceSchema }).strict() }).strict();
- * const config = loadConfig(schema, { envVar: 'MILAGRO_MFA_CONFIG', label: 'MFA' }); // --config <file> wins
- * const node = await bootstrapNode(config, { identityLabelPrefix: 'mfa', databaseFile: 'mfa.sqlite' });
- * const backend = await createCurveBackend(config.curveBackend);
- * const adminToken = readSecret(config.mfa.adminToken);
- * // ... mount the role's routes over node.identity, node.keyStore, node.ipfs.store, node.messenger, node.db
+ * const schema = z.object({ ...nodeConfigShape, dta: dtaSectionSchema, mfa: mfaSectionSchema }).strict();
+ * const config = loadConfig(schema, { envVar: 'MY_CONFIG', label: 'node' }); // --config <file> wins
+ * const logger = pino({ level: config.log.level });
+ * const node = await bootstrapNode(config, { identityLabelPrefix: 'node', databaseFile: 'node.sqlite' });
+ * const roles = await startRoles(node, config, { logger }); // both roles, one inbox reader
+ * const server = createHttpServer({ apis: roles.apis, ready: roles.ready, metrics: { registry: roles.registry, defaultMetrics: true }, logger });
+ * const listening = await server.listen({ port: config.http.port, host: config.http.host });
  * onShutdownSignals(async () => {
+ *   await listening.close();
+ *   await roles.close();
  *   await node.close();
  * });
  * ```
@@ -25,3 +31,13 @@ export { loadConfig, nodeConfigShape, parseConfig, readSecret, secretSourceSchem
 export { bootstrapNode, type BootstrapNodeOptions, type NodeInfrastructure } from './bootstrap.js';
 export { createCurveBackend } from './curve-backend.js';
 export { onShutdownSignals } from './shutdown-signals.js';
+
+// Roles: their config sections and their wiring on a node (one process may run several).
+export { startRoles, ROLE_NAMES, type RoleName, type RolesConfig, type RunningRoles } from './start-roles.js';
+export { startDtaRole, dtaSectionSchema, isDtaMessageType, type DtaSection } from './dta-role.js';
+export { startMfaRole, mfaSectionSchema, type MfaSection } from './mfa-role.js';
+export { dtaGrantIssuer, type DtaGrantOptions } from './dta-grants.js';
+export { DtaServerSecretSource, type DtaServerSecretOptions } from './dta-server-secret.js';
+export { NodeInbox, type NodeInboxOptions } from './node-inbox.js';
+export { createNodeApi, describeNode } from './node-api.js';
+export type { RoleContext, RoleRuntime } from './role.js';

@@ -1,0 +1,72 @@
+/**
+ * The roles a node runs, started together over one infrastructure: one BLS12-381 backend, one
+ * metrics registry, one inbox reader that dispatches each message to the role that handles its type
+ * (D-TA protocol messages to the D-TA, server-secret shares to the MFA service), and one set of routes
+ * with `GET /v1/node` mounted once.
+ */
+import type { HttpApi, ReadinessCheck } from '@milagro/http';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { NodeInfrastructure } from './bootstrap.js';
+import { createCurveBackend } from './curve-backend.js';
+import { startDtaRole, type DtaSection } from './dta-role.js';
+import { startMfaRole, type MfaSection } from './mfa-role.js';
+import { createNodeApi } from './node-api.js';
+import { NodeInbox } from './node-inbox.js';
+import type { RoleRuntime } from './role.js';
+
+/** The role names a configuration can list. */
+export const ROLE_NAMES = ['dta', 'mfa'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** Which roles to start: a role runs when its section is given. */
+export interface RolesConfig {
+  readonly curveBackend: 'mcl' | 'noble';
+  readonly dta?: DtaSection;
+  readonly mfa?: MfaSection;
+}
+
+export interface RunningRoles {
+  /** The roles that run, in start order. */
+  readonly roles: readonly RoleName[];
+  /** Every role's routes plus `GET /v1/node`, for `createHttpServer({ apis })`. */
+  readonly apis: readonly HttpApi[];
+  /** Every role's readiness checks, for `createHttpServer({ ready })`. */
+  readonly ready: Readonly<Record<string, ReadinessCheck>>;
+  /** The roles' metrics, for `createHttpServer({ metrics: { registry, defaultMetrics: true } })`. */
+  readonly registry: Registry;
+  /** Stops the roles in reverse order, then the inbox reader; the caller closes the node afterwards. */
+  close(): Promise<void>;
+}
+
+/** Starts the configured roles on `node`; if one fails to start, those already started are closed again. */
+export async function startRoles(node: NodeInfrastructure, config: RolesConfig, options: { readonly logger: Logger }): Promise<RunningRoles> {
+  const { logger } = options;
+  const inbox = new NodeInbox(node.messenger, {
+    onUnclaimed: (message) => logger.warn({ event: 'message-ignored', from: message.from, type: message.type }, 'message of an unknown type ignored'),
+    onFailure: (error) => logger.error({ event: 'inbox-failed', code: (error as { code?: unknown }).code }, 'the inbox loop stopped'),
+  });
+  const context = { logger, inbox, registry: new Registry(), backend: await createCurveBackend(config.curveBackend) };
+  const started: Array<{ name: RoleName; runtime: RoleRuntime }> = [];
+  const close = async (): Promise<void> => {
+    for (const { runtime } of started.splice(0).reverse()) await runtime.close();
+    await inbox.close();
+  };
+  try {
+    if (config.dta !== undefined) started.push({ name: 'dta', runtime: await startDtaRole(node, config.dta, context) });
+    if (config.mfa !== undefined) started.push({ name: 'mfa', runtime: await startMfaRole(node, config.mfa, context) });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  inbox.start();
+  const apis = started.flatMap(({ runtime }) => runtime.apis);
+  return {
+    roles: started.map(({ name }) => name),
+    // The D-TA's API has its own `GET /v1/node`.
+    apis: config.dta === undefined ? [...apis, createNodeApi(node)] : apis,
+    ready: Object.assign({}, ...started.map(({ runtime }) => runtime.ready)) as Record<string, ReadinessCheck>,
+    registry: context.registry,
+    close,
+  };
+}
