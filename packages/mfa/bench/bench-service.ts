@@ -15,6 +15,8 @@ import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
 import type { Registry } from 'prom-client';
 
 const UNLIMITED = { limit: 1_000_000_000, windowSeconds: 60 };
+/** BENCH_MFA_BATCH: the service's `maxVerificationBatch` (default: the service's own, 32; 1 turns batching off). */
+const MAX_VERIFICATION_BATCH = process.env['BENCH_MFA_BATCH'] === undefined ? undefined : Number(process.env['BENCH_MFA_BATCH']);
 
 /** Every login reserves an attempt before its pairing check; concurrent logins of one identity must not hit the lock. */
 export const BENCH_LIMITS: MfaLimits = { maxFailures: 1_000_000_000, sessionTtlSeconds: 3600, perIp: UNLIMITED, perIdentity: UNLIMITED };
@@ -46,6 +48,7 @@ export async function openBenchService(options: {
     tokenSigner: await keyStoreTokenSigner(new MemoryKeyStore()),
     issuer: 'https://login.bench.example',
     limits: BENCH_LIMITS,
+    ...(MAX_VERIFICATION_BATCH === undefined ? {} : { maxVerificationBatch: MAX_VERIFICATION_BATCH }),
     ...(options.registry === undefined ? {} : { registry: options.registry }),
   });
   await service.start();

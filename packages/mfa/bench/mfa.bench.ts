@@ -11,12 +11,14 @@
  * the client's pass 1 (about 2.5 ms) is precomputed in setup. Logins per second = 1000 / median.
  *
  * In process: @milagro/mpin's verifyLogin and the service's whole pass 2 against the bare 2-pairing
- * product verifyLogin contains.
+ * product verifyLogin contains, one at a time and 32 at once (the service verifies the pass 2s of one
+ * event-loop turn as one batch: docs/adr/0011-batched-login-verification.md).
  *
  * Knobs: BENCH_MFA_STORAGE (default `disk,tmpfs`), BENCH_MFA_POOL (pass-1 messages precomputed per
  * server, default 2000; beyond it pass 1 runs inside the timed login and a warning says so),
  * BENCH_MFA_SERVER_FLAGS (node flags for the server processes, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/mfa-prof`).
+ * `--cpu-prof --cpu-prof-dir=/tmp/mfa-prof`), BENCH_MFA_BATCH (the services' maxVerificationBatch;
+ * 1 turns batching off, for a before/after in one sitting).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -53,6 +55,9 @@ const USERS = 64;
 const POOL = Number(process.env['BENCH_MFA_POOL'] ?? 2000);
 /** Sessions prepared for the in-process pass-2 row. */
 const SESSIONS = 500;
+/** Sessions prepared for the in-process 32-at-once rows (right PIN), and with a wrong PIN (one per batch of the second row). */
+const CONCURRENT_SESSIONS = 72 * CONCURRENT;
+const WRONG_SESSIONS = 40;
 const PIN = '4821';
 const factors = [{ pin: PIN }];
 const TMPFS = existsSync('/dev/shm') ? '/dev/shm' : undefined;
@@ -178,10 +183,19 @@ async function startServer(storage: string, parentDir: string): Promise<LoginSer
 }
 
 /** The server's CPU time and pairing checks since the previous call. */
-async function serverStats(server: LoginServer): Promise<{ wallMs: number; cpuMs: number; verifications: number; verificationMs: number }> {
+interface ServerStats {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly verifications: number;
+  readonly verificationMs: number;
+  /** Verification batches and the proofs in them (absent from a server without batching). */
+  readonly batches?: number;
+  readonly batched?: number;
+}
+async function serverStats(server: LoginServer): Promise<ServerStats> {
   const answer = new Promise<string>((resolve) => server.lines.once('line', resolve));
   server.child.stdin!.write('stats\n');
-  return JSON.parse(await answer) as { wallMs: number; cpuMs: number; verifications: number; verificationMs: number };
+  return JSON.parse(await answer) as ServerStats;
 }
 
 // ---- in process ---------------------------------------------------------------------------------
@@ -191,11 +205,13 @@ let verifyOne: () => boolean = () => false;
 let inProcess: BenchServiceModule.BenchService | undefined;
 let inProcessDevice: Device;
 const sessions: Array<{ session: string; v: Uint8Array }> = [];
+const concurrentSessions: Array<{ session: string; v: Uint8Array }> = [];
+const wrongSessions: Array<{ session: string; v: Uint8Array }> = [];
 let inlineSessions = 0;
 
 /** Pass 1 against the in-process service and the client's pass 2: a session ready for `loginPass2`. */
-async function prepareSession(service: MfaService): Promise<{ session: string; v: Uint8Array }> {
-  const { message, state } = clientPass1(suite, { identity: inProcessDevice.identity, token: inProcessDevice.token, factors });
+async function prepareSession(service: MfaService, pin = PIN): Promise<{ session: string; v: Uint8Array }> {
+  const { message, state } = clientPass1(suite, { identity: inProcessDevice.identity, token: inProcessDevice.token, factors: [{ pin }] });
   const challenge = await service.loginPass1({ identity: inProcessDevice.identity, u: message.u, clientAddress: '127.0.0.1' });
   return { session: challenge.session, v: clientPass2(state, { y: challenge.y }).v };
 }
@@ -208,6 +224,24 @@ async function servicePass2(): Promise<void> {
     next = await prepareSession(service);
   }
   await service.loginPass2({ session: next.session, v: next.v, clientAddress: '127.0.0.1' });
+}
+
+/** CONCURRENT pass 2s started together: the service verifies them as one batch. With `oneWrong`, the last has a wrong PIN (the batch is bisected). */
+async function servicePass2Concurrent(oneWrong: boolean): Promise<void> {
+  const service = inProcess!.service;
+  const batch = [];
+  for (let i = 0; i < CONCURRENT; i++) {
+    const wrong = oneWrong && i === CONCURRENT - 1;
+    let next = (wrong ? wrongSessions : concurrentSessions).pop();
+    if (next === undefined) {
+      inlineSessions += 1;
+      next = await prepareSession(service, wrong ? '0000' : PIN);
+    }
+    batch.push(next);
+  }
+  const settled = await Promise.allSettled(batch.map((next) => service.loginPass2({ session: next.session, v: next.v, clientAddress: '127.0.0.1' })));
+  const failed = settled.filter((s) => s.status === 'rejected').length;
+  if (failed !== (oneWrong ? 1 : 0)) throw new Error(`${failed} of ${CONCURRENT} pass 2s failed`);
 }
 
 const pct = (values: readonly number[], q: number): number => {
@@ -232,6 +266,8 @@ export default {
     const [user] = await registerUsers(inProcess.service, 1);
     inProcessDevice = { identity: user!.identity, identityText: bytesToBase64url(user!.identity), token: deviceToken(suite, realm, user!.identity) };
     for (let i = 0; i < SESSIONS; i++) sessions.push(await prepareSession(inProcess.service));
+    for (let i = 0; i < CONCURRENT_SESSIONS; i++) concurrentSessions.push(await prepareSession(inProcess.service));
+    for (let i = 0; i < WRONG_SESSIONS; i++) wrongSessions.push(await prepareSession(inProcess.service, '0000'));
     const key = createServerKey(suite, realm.serverSecret);
     const { message, state } = clientPass1(suite, { identity: inProcessDevice.identity, token: inProcessDevice.token, factors });
     const { keep } = createChallenge(suite);
@@ -250,7 +286,8 @@ export default {
         '  "HTTP login" rows: one login = POST /v1/login/pass1 + client pass 2 (mcl-wasm, in the timed call) + POST /v1/login/pass2,\n' +
         '    keep-alive fetch from this process to the server in its own process; client pass 1 precomputed; ms per login\n' +
         '    (32 concurrent: batch time / 32). The server does per login: zod validation, U decode, session insert (pass 1);\n' +
-        '    session consume + attempt reservation (one transaction), verifyLogin, counter reset, EdDSA access token (pass 2).\n' +
+        '    session consume + attempt reservation (one transaction), verification (the pass 2s of one event-loop turn as one batch,\n' +
+        '    verifyLoginBatch; BENCH_MFA_BATCH=1: verifyLogin each), counter reset, EdDSA access token (pass 2).\n' +
         '  in-process rows: the bare product is the 2-pairing product verifyLogin computes, inputs decoded and prepared beforehand;\n' +
         '    verifyLogin adds decoding/subgroup checks of U and V, hashing the identity to G1 and y·P + U;\n' +
         '    MfaService.loginPass2 is the service\'s whole pass 2 (SQLite on tmpfs, no HTTP), session prepared in setup.',
@@ -270,6 +307,7 @@ export default {
         [`${CONCURRENT} concurrent logins/s (${CONCURRENT}000/median batch)`]: ((CONCURRENT * 1000) / pct(server.batches, 0.5)).toFixed(0),
         'server CPU ms per login': (stats.cpuMs / Math.max(1, logins)).toFixed(2),
         'server pairing check mean ms': (stats.verificationMs / Math.max(1, stats.verifications)).toFixed(2),
+        'proofs per verification batch': stats.batches === undefined || stats.batches === 0 ? '-' : ((stats.batched ?? 0) / stats.batches).toFixed(1),
         'pass 1 inline (pool ran out)': server.inlinePass1,
       });
       server.child.stdin!.end();
@@ -302,5 +340,19 @@ export default {
     { name: BARE, fn: () => bare() },
     { name: 'verifyLogin, mcl-wasm (in process)', fn: () => verifyOne(), baseline: BARE },
     { name: 'MfaService.loginPass2, mcl-wasm, SQLite on tmpfs (in process)', fn: servicePass2, iterations: 50, baseline: BARE },
+    {
+      name: `MfaService.loginPass2, ${CONCURRENT} at once (per login), mcl-wasm, SQLite on tmpfs (in process)`,
+      perItem: CONCURRENT,
+      fn: () => servicePass2Concurrent(false),
+      iterations: 25,
+      baseline: BARE,
+    },
+    {
+      name: `MfaService.loginPass2, ${CONCURRENT} at once, one wrong PIN (per login), mcl-wasm, SQLite on tmpfs (in process)`,
+      perItem: CONCURRENT,
+      fn: () => servicePass2Concurrent(true),
+      iterations: 25,
+      baseline: BARE,
+    },
   ],
 } satisfies BenchSuite;
