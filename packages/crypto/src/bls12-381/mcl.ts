@@ -14,8 +14,9 @@ import { SCALAR_ORDER, encodeScalar } from './scalar.js';
  *
  * mcl-wasm holds ONE global wasm instance per process. This backend initialises it for BLS12-381
  * with ETH (ZCash/IETF) serialization, RFC 9380 map-to-curve (`IRTF` mode), and subgroup
- * checks on deserialisation; other code in the same process must not re-initialise mcl-wasm or
- * change those settings.
+ * checks on deserialisation (G1 points are decoded with that check switched off for the call and
+ * checked with our faster test instead, see `g1SubgroupTest`); other code in the same process
+ * must not re-initialise mcl-wasm or change those settings.
  *
  * Besides mcl-wasm's typed API we use a handful of functions of its emscripten module (`mod`)
  * that the typed API does not wrap: hashing with a per-call DST, affine (uncompressed)
@@ -65,17 +66,30 @@ interface McModule {
   _mclBnGT_setInt32(e: number, v: number): number;
   _mclBnGT_isOne(e: number): number;
   _mclBn_finalExp(y: number, x: number): void;
+  _mclBnG1_dbl(y: number, x: number): void;
+  _mclBnG1_add(z: number, x: number, y: number): void;
+  _mclBnG1_isZero(x: number): number;
+  _mclBnFp_mul(z: number, x: number, y: number): void;
 }
 const REQUIRED_FUNCTIONS = [
   '_mclBnG1_hashAndMapToWithDst', '_mclBnG2_hashAndMapToWithDst', '_mclBnG1_setStr', '_mclBnG2_setStr',
   '_mclBnG1_getStr', '_mclBnG2_getStr', '_mclBnG1_mulCT', '_mclBnG2_mulCT', '_mclBn_getUint64NumToPrecompute',
   '_mclBn_precomputeG2', '_mclBn_precomputedMillerLoop', '_mclBn_precomputedMillerLoop2', '_mclBnGT_mul',
-  '_mclBnGT_setInt32', '_mclBnGT_isOne', '_mclBn_finalExp', '_malloc', '_free', 'stackSave', 'stackAlloc',
+  '_mclBnGT_setInt32', '_mclBnGT_isOne', '_mclBn_finalExp', '_mclBnG1_dbl', '_mclBnG1_add', '_mclBnG1_isZero',
+  '_mclBnFp_mul', '_malloc', '_free', 'stackSave', 'stackAlloc',
   'stackRestore', 'copyFromHeap32', 'sallocCopy', 'callSetInput', 'callGetStr', 'callOp2',
 ] as const;
 
 /** mcl's `IoEcAffineSerialize`: x ‖ y, each coordinate big-endian in ETH mode, no flags. */
 const IO_EC_AFFINE_SERIALIZE = 4096;
+
+/**
+ * β, the cube root of unity in Fp for which φ(x, y) = (β·x, y) acts on G1 as multiplication by
+ * −z² (the `Beta` of EIP-2537's fast subgroup checks).
+ */
+const G1_BETA = '793479390729215512621379701633421447060886740281060493010456487427281649075476305620758731620350';
+/** |z|, the BLS12-381 seed (z = −0xd201000000010000), as the bits after its leading one. */
+const SEED_BITS = Array.from(0xd201000000010000n.toString(2).slice(1), (bit) => bit === '1');
 
 /** The raw words of an mcl value (mcl-wasm keeps every value as a Uint32Array `a_`). */
 const words = (value: MclG1 | MclG2 | MclGTClass | MclFrClass): Uint32Array => (value as unknown as { a_: Uint32Array }).a_;
@@ -139,6 +153,11 @@ function buildBackend(mcl: McLib, mod: McModule): Bls12381Backend<MclG1, MclG2, 
     readonly getStr: McModule['_mclBnG1_getStr'];
     readonly mulCT: McModule['_mclBnG1_mulCT'];
     readonly baseBytes: Uint8Array;
+    /**
+     * Our own subgroup test, run after mcl has decoded the point with its order check off; when
+     * absent, mcl's check on deserialisation (`verifyOrder`) is used.
+     */
+    readonly inSubgroup?: (point: P) => boolean;
   }
 
   function groupOps<P extends MclG1 | MclG2>(n: GroupNatives<P>): GroupOps<P> {
@@ -157,6 +176,20 @@ function buildBackend(mcl: McLib, mod: McModule): Bls12381Backend<MclG1, MclG2, 
         const header = parsePointEncoding(bytes, n.degree, options?.allowInfinity ?? false);
         const point = new n.Point();
         if (header.infinity) return point;
+        if (n.inSubgroup) {
+          n.verifyOrder(false);
+          try {
+            load(point, bytes, header.compressed);
+          } catch {
+            // Flags and ranges were checked above, so mcl rejected the point itself.
+            throw new CryptoError('POINT_NOT_ON_CURVE', 'point is not on the curve');
+          } finally {
+            n.verifyOrder(true);
+          }
+          if (point.isZero()) throw new CryptoError('POINT_NOT_ON_CURVE', 'point is not on the curve');
+          if (!n.inSubgroup(point)) throw new CryptoError('POINT_NOT_IN_SUBGROUP', 'point is not in the prime-order subgroup');
+          return point;
+        }
         try {
           load(point, bytes, header.compressed);
         } catch {
@@ -231,6 +264,7 @@ function buildBackend(mcl: McLib, mod: McModule): Bls12381Backend<MclG1, MclG2, 
   }
 
   const g1 = groupOps<MclG1>({
+    inSubgroup: g1SubgroupTest(mcl, mod),
     Point: mcl.G1,
     degree: 1,
     verifyOrder: mcl.verifyOrderG1,
@@ -306,6 +340,49 @@ function buildBackend(mcl: McLib, mod: McModule): Bls12381Backend<MclG1, MclG2, 
         return toCanonicalGt(value.serialize());
       }),
   };
+}
+
+/**
+ * G1 membership by Scott's endomorphism test: P ∈ G1 iff φ(P) = −z²·P, with φ(x, y) = (β·x, y)
+ * (M. Scott, "A note on group membership tests for G1, G2 and GT on BLS pairing-friendly curves",
+ * IACR ePrint 2021/1130; the G1 test of EIP-2537, "Fast subgroup checks"). The note shows that no
+ * point of E(Fp) outside G1 passes it on BLS12-381; `bls12-381-mcl-g1-subgroup.test.ts` checks it
+ * against the naive [r]·P on random and crafted points.
+ *
+ * mcl's own check on deserialisation is Bowe's test (IACR ePrint 2019/814), which multiplies by
+ * the 126-bit (z² − 1)/3 with a generic windowed multiplication; here z²·P = |z|·(|z|·P) follows
+ * the addition chain of |z| (63 doublings and 5 additions, twice), which costs about 0.06 ms
+ * less per point in wasm. mcl's `mul` must not be used for it: its GLV split assumes the point
+ * is already in G1. The working points live in a wasm-heap area allocated once per process.
+ */
+function g1SubgroupTest(mcl: McLib, mod: McModule): (point: MclG1) => boolean {
+  const pointBytes = words(new mcl.G1()).length * 4;
+  const beta = new mcl.Fp();
+  beta.setStr(G1_BETA, 10);
+  const area = mod._malloc(3 * pointBytes + words(beta).length * 4);
+  const [p, t, w, b] = [area, area + pointBytes, area + 2 * pointBytes, area + 3 * pointBytes];
+  new Uint32Array(mod.HEAP8.buffer, b, words(beta).length).set(words(beta));
+  /** dst = |z|·src (dst ≠ src). */
+  const timesSeed = (dst: number, src: number): void => {
+    mod.HEAP8.copyWithin(dst, src, src + pointBytes);
+    for (const bit of SEED_BITS) {
+      mod._mclBnG1_dbl(dst, dst);
+      if (bit) mod._mclBnG1_add(dst, dst, src);
+    }
+  };
+  const test = (point: MclG1): boolean => {
+    new Uint32Array(mod.HEAP8.buffer, p, pointBytes / 4).set(words(point));
+    timesSeed(t, p);
+    timesSeed(w, t); // w = z²·P
+    // φ(P) in place of P: X·β (x is X/Z² or X/Z in mcl's coordinates, so scaling X scales x).
+    mod._mclBnFp_mul(p, p, b);
+    mod._mclBnG1_add(w, w, p);
+    return mod._mclBnG1_isZero(w) === 1;
+  };
+  const generator = new mcl.G1();
+  generator.deserialize(bls12_381.G1.Point.BASE.toBytes());
+  if (!test(generator)) throw new CryptoError('BACKEND_UNAVAILABLE', 'mcl-wasm: the G1 subgroup test fails on the generator');
+  return test;
 }
 
 /**

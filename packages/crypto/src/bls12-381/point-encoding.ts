@@ -33,6 +33,23 @@ export interface PointEncodingHeader {
   readonly largerY: boolean;
 }
 
+/** p big-endian, FP_LENGTH bytes. */
+const P_BYTES = Uint8Array.from(P.toString(16).padStart(2 * FP_LENGTH, '0').match(/../g) ?? [], (h) => parseInt(h, 16));
+
+/**
+ * Whether the big-endian Fp element at `offset` is below p, compared byte by byte (no bigint on
+ * the decoding path). The flags live in the first element's top three bits: masked off there.
+ */
+function belowModulus(bytes: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < FP_LENGTH; i++) {
+    let b = bytes[offset + i] as number;
+    if (offset === 0 && i === 0) b &= ~FLAG_MASK & 0xff;
+    const m = P_BYTES[i] as number;
+    if (b !== m) return b < m;
+  }
+  return false; // equal to p
+}
+
 function bytesToBigint(bytes: Uint8Array, start: number, end: number): bigint {
   let n = 0n;
   for (let i = start; i < end; i++) n = (n << 8n) | BigInt(bytes[i] as number);
@@ -72,10 +89,7 @@ export function parsePointEncoding(bytes: Uint8Array, degree: 1 | 2, allowInfini
   }
   if (largerY && !compressed) throw new CryptoError('INVALID_ENCODING', 'sign flag set on an uncompressed encoding');
   for (let offset = 0; offset < bytes.length; offset += FP_LENGTH) {
-    const limb = bytesToBigint(bytes, offset, offset + FP_LENGTH);
-    // The flags live in the first limb's top bits; mask them off before the range check.
-    const value = offset === 0 ? limb & ((1n << 381n) - 1n) : limb;
-    if (value >= P) throw new CryptoError('INVALID_ENCODING', 'coordinate is not below the field modulus');
+    if (!belowModulus(bytes, offset)) throw new CryptoError('INVALID_ENCODING', 'coordinate is not below the field modulus');
   }
   return { compressed, infinity: false, largerY };
 }
