@@ -1,0 +1,148 @@
+/**
+ * `milagro init --yes`: writes a commented config.yaml and creates the node's identity (the node is
+ * started once and closed). It never replaces an existing config or identity silently: without
+ * `--force` it refuses and changes nothing; with `--force` it first moves the data dir and copies
+ * the config aside (`<name>.backup-<time>`).
+ */
+import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { bootstrapNode, readSecret, ROLE_NAMES } from '@milagro/node';
+import { parse as parseYaml } from 'yaml';
+import { loadMilagroConfig, milagroConfigSchema, NODE_FILES } from './config.js';
+import { renderConfig, type ConfigChoices } from './config-template.js';
+import { UsageError } from './exit-codes.js';
+
+export interface InitOptions {
+  readonly config: string;
+  readonly yes: boolean;
+  readonly force: boolean;
+  readonly dataDir: string;
+  readonly roles: string;
+  readonly httpHost: string;
+  readonly httpPort: string;
+  readonly peers: readonly string[];
+  readonly swarmKeyFile?: string;
+  readonly keyStore: string;
+  readonly passphraseEnv: string;
+  readonly scryptLogN?: string;
+  readonly pkcs11Module?: string;
+  readonly pkcs11TokenLabel?: string;
+  readonly pkcs11PinEnv: string;
+  readonly curveBackend: string;
+  readonly logLevel: string;
+  readonly trustedProposers: readonly string[];
+  readonly mfaIssuer?: string;
+  readonly mfaRealm?: string;
+  readonly mfaThreshold?: string;
+  readonly mfaDtas: readonly string[];
+  readonly mfaActivation: string;
+}
+
+export interface InitResult {
+  readonly config: string;
+  readonly dataDir: string;
+  readonly identity: string;
+  readonly roles: readonly string[];
+  readonly backups: readonly string[];
+}
+
+function integer(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${flag}: expected a whole number, found ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function choicesFrom(options: InitOptions): ConfigChoices {
+  const roles = options.roles.split(',').map((role) => role.trim()).filter((role) => role !== '');
+  for (const role of roles) {
+    if (!(ROLE_NAMES as readonly string[]).includes(role)) throw new UsageError(`--roles: expected a list of ${ROLE_NAMES.join(', ')}, found ${JSON.stringify(role)}`);
+  }
+  if (roles.length === 0) throw new UsageError(`--roles: expected at least one of ${ROLE_NAMES.join(', ')}`);
+  if (options.keyStore !== 'file' && options.keyStore !== 'pkcs11') throw new UsageError(`--keystore: expected file or pkcs11, found ${JSON.stringify(options.keyStore)}`);
+  if (options.keyStore === 'pkcs11' && options.pkcs11Module === undefined) throw new UsageError('--keystore pkcs11 needs --pkcs11-module <path of the PKCS#11 library>');
+  if (options.curveBackend !== 'mcl' && options.curveBackend !== 'noble') throw new UsageError(`--curve-backend: expected mcl or noble, found ${JSON.stringify(options.curveBackend)}`);
+  let mfa: ConfigChoices['mfa'];
+  if (roles.includes('mfa')) {
+    const missing = [
+      ['mfa-issuer', options.mfaIssuer],
+      ['mfa-realm', options.mfaRealm],
+      ['mfa-threshold', options.mfaThreshold],
+    ].filter(([, value]) => value === undefined);
+    if (missing.length > 0 || options.mfaDtas.length === 0) {
+      throw new UsageError(`the mfa role needs ${[...missing.map(([flag]) => `--${flag}`), ...(options.mfaDtas.length === 0 ? ['--mfa-dta <id>=<url> (once per D-TA of the realm)'] : [])].join(', ')}`);
+    }
+    const dtas = options.mfaDtas.map((entry) => {
+      const at = entry.indexOf('=');
+      if (at <= 0) throw new UsageError(`--mfa-dta: expected <identity>=<url>, found ${JSON.stringify(entry)}`);
+      return { id: entry.slice(0, at), url: entry.slice(at + 1) };
+    });
+    mfa = { issuer: options.mfaIssuer as string, realmId: options.mfaRealm as string, threshold: integer('mfa-threshold', options.mfaThreshold as string), dtas, activation: options.mfaActivation };
+  }
+  return {
+    roles,
+    dataDir: options.dataDir,
+    http: { host: options.httpHost, port: integer('http-port', options.httpPort) },
+    peers: options.peers,
+    ...(options.swarmKeyFile === undefined ? {} : { swarmKeyFile: resolve(options.swarmKeyFile) }),
+    keyStore:
+      options.keyStore === 'file'
+        ? { kind: 'file', passphraseEnv: options.passphraseEnv, ...(options.scryptLogN === undefined ? {} : { scryptLogN: integer('scrypt-log-n', options.scryptLogN) }) }
+        : { kind: 'pkcs11', module: options.pkcs11Module as string, pinEnv: options.pkcs11PinEnv, ...(options.pkcs11TokenLabel === undefined ? {} : { tokenLabel: options.pkcs11TokenLabel }) },
+    curveBackend: options.curveBackend,
+    logLevel: options.logLevel,
+    ...(roles.includes('dta') ? { dta: { trustedProposers: options.trustedProposers } } : {}),
+    ...(mfa === undefined ? {} : { mfa }),
+  };
+}
+
+/** Whether `dataDir` holds anything (an identity, blocks, a database): then it is not ours to overwrite. */
+function inUse(dataDir: string): boolean {
+  return existsSync(dataDir) && readdirSync(dataDir).length > 0;
+}
+
+export async function init(options: InitOptions, progress: (step: string) => void): Promise<InitResult> {
+  if (!options.yes) throw new UsageError('interactive init is not available yet: pass --yes with the choices as flags (see `milagro help`)');
+  const configPath = resolve(options.config);
+  const choices = choicesFrom(options);
+  const text = renderConfig(choices);
+  // Validate what would be written before touching anything.
+  const parsed = milagroConfigSchema.safeParse(parseYaml(text));
+  if (!parsed.success) {
+    throw new UsageError(`the chosen settings are invalid:\n  ${parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('\n  ')}`);
+  }
+  const dataDir = resolve(dirname(configPath), choices.dataDir);
+  const existing = [...(existsSync(configPath) ? [`the config ${configPath}`] : []), ...(inUse(dataDir) ? [`a node (identity, data) in ${dataDir}`] : [])];
+  if (existing.length > 0 && !options.force) throw new UsageError(`refusing to replace ${existing.join(' and ')}: pass --force to back them up and start afresh`);
+  // The key store's secret must be there before anything is moved.
+  readSecret(parsed.data.keyStore.kind === 'file' ? parsed.data.keyStore.passphrase : parsed.data.keyStore.pin);
+
+  const backups: string[] = [];
+  const stamp = new Date().toISOString().replaceAll(':', '-');
+  if (inUse(dataDir)) {
+    const backup = `${dataDir}.backup-${stamp}`;
+    renameSync(dataDir, backup);
+    backups.push(backup);
+    progress(`moved the data dir to ${basename(backup)}`);
+  }
+  if (existsSync(configPath)) {
+    const backup = `${configPath}.backup-${stamp}`;
+    copyFileSync(configPath, backup);
+    backups.push(backup);
+    progress(`copied the config to ${basename(backup)}`);
+  }
+  // Written to a temporary name and renamed once the identity exists: a failed init leaves no config behind.
+  const pending = `${configPath}.init-${process.pid}`;
+  writeFileSync(pending, text, { mode: 0o600 });
+  try {
+    const config = loadMilagroConfig(pending, {});
+    progress('creating the node identity (key store, IPFS node)');
+    const node = await bootstrapNode(config, NODE_FILES);
+    const identity = node.identity.id.toString();
+    await node.close();
+    renameSync(pending, configPath);
+    progress(`created identity ${identity}`);
+    return { config: configPath, dataDir, identity, roles: choices.roles, backups };
+  } catch (error) {
+    rmSync(pending, { force: true });
+    throw error;
+  }
+}

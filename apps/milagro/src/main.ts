@@ -1,0 +1,164 @@
+/**
+ * `milagro <command>`: the Milagro Server's front door.
+ *
+ *   milagro init --yes --data-dir ./data --roles dta,mfa [...]   write config.yaml, create the identity
+ *   milagro start [--config config.yaml]                         run the configured roles
+ *   milagro status [--config config.yaml] [--json]               ask the running node
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. Every command takes `--json`.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isNodeError } from '@milagro/node';
+import { loadMilagroConfig } from './config.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
+import { init } from './init.js';
+import { start } from './start.js';
+import { status } from './status.js';
+
+const USAGE = `usage: milagro <command> [options]
+
+commands:
+  init    --yes [--config config.yaml] [--data-dir ./data] [--roles dta,mfa] [--force]
+          [--http-host 127.0.0.1] [--http-port 8080] [--peer <multiaddr>]... [--swarm-key-file <path>]
+          [--keystore file|pkcs11] [--passphrase-env MILAGRO_KEYSTORE_PASSPHRASE]
+          [--pkcs11-module <path>] [--pkcs11-token-label <label>] [--pkcs11-pin-env MILAGRO_HSM_PIN]
+          [--curve-backend mcl|noble] [--log-level info] [--trusted-proposer <identity>]...
+          [--mfa-issuer <url>] [--mfa-realm <id>] [--mfa-threshold <t>] [--mfa-dta <identity>=<url>]...
+          [--mfa-activation admin|development-outbox]
+          writes a commented config and creates the node identity; refuses to replace either without --force
+  start   [--config config.yaml]       runs the roles the config lists (SIGTERM/SIGINT stop it cleanly)
+  status  [--config config.yaml]       asks the running node for /readyz and /v1/node
+
+every command: --json (machine-readable output), --help
+exit codes: 0 ok, 1 runtime failure, 2 usage or config error`;
+
+const common = {
+  config: { type: 'string', default: 'config.yaml' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const initOptions = {
+  ...common,
+  yes: { type: 'boolean', short: 'y', default: false },
+  force: { type: 'boolean', default: false },
+  'data-dir': { type: 'string', default: './data' },
+  roles: { type: 'string', default: 'dta' },
+  'http-host': { type: 'string', default: '127.0.0.1' },
+  'http-port': { type: 'string', default: '8080' },
+  peer: { type: 'string', multiple: true, default: [] },
+  'swarm-key-file': { type: 'string' },
+  keystore: { type: 'string', default: 'file' },
+  'passphrase-env': { type: 'string', default: 'MILAGRO_KEYSTORE_PASSPHRASE' },
+  'scrypt-log-n': { type: 'string' },
+  'pkcs11-module': { type: 'string' },
+  'pkcs11-token-label': { type: 'string' },
+  'pkcs11-pin-env': { type: 'string', default: 'MILAGRO_HSM_PIN' },
+  'curve-backend': { type: 'string', default: 'mcl' },
+  'log-level': { type: 'string', default: 'info' },
+  'trusted-proposer': { type: 'string', multiple: true, default: [] },
+  'mfa-issuer': { type: 'string' },
+  'mfa-realm': { type: 'string' },
+  'mfa-threshold': { type: 'string' },
+  'mfa-dta': { type: 'string', multiple: true, default: [] },
+  'mfa-activation': { type: 'string', default: 'admin' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** What a finished command prints: a line for people, an object for `--json`. */
+interface Outcome {
+  readonly code: number;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+let json = process.argv.includes('--json');
+
+function report(outcome: Outcome): never {
+  if (json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`);
+  else if (outcome.code === EXIT_OK) process.stdout.write(`${outcome.text}\n`);
+  else console.error(outcome.text);
+  process.exit(outcome.code);
+}
+
+function failure(error: unknown): Outcome {
+  const usage = error instanceof UsageError || isNodeError(error, 'INVALID_CONFIG') || isNodeError(error, 'SECRET_UNAVAILABLE') || (error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS') === true;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = usage ? EXIT_USAGE : EXIT_FAILURE;
+  return { code, text: `milagro: ${message}`, json: { ok: false, exitCode: code, error: { name: error instanceof Error ? error.name : 'Error', code: (error as { code?: unknown }).code ?? null, message } } };
+}
+
+async function run(argv: readonly string[]): Promise<Outcome | undefined> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'init': {
+      const { values } = parseArgs({ args: rest, options: initOptions, strict: true, allowPositionals: false });
+      json = values.json;
+      if (values.help) return { code: EXIT_OK, text: USAGE, json: { ok: true, usage: USAGE } };
+      const progress = (step: string): void => {
+        if (!values.json) process.stdout.write(`  ${step}\n`);
+      };
+      const result = await init(
+        {
+          config: values.config,
+          yes: values.yes,
+          force: values.force,
+          dataDir: values['data-dir'],
+          roles: values.roles,
+          httpHost: values['http-host'],
+          httpPort: values['http-port'],
+          peers: values.peer,
+          ...(values['swarm-key-file'] === undefined ? {} : { swarmKeyFile: values['swarm-key-file'] }),
+          keyStore: values.keystore,
+          passphraseEnv: values['passphrase-env'],
+          ...(values['scrypt-log-n'] === undefined ? {} : { scryptLogN: values['scrypt-log-n'] }),
+          ...(values['pkcs11-module'] === undefined ? {} : { pkcs11Module: values['pkcs11-module'] }),
+          ...(values['pkcs11-token-label'] === undefined ? {} : { pkcs11TokenLabel: values['pkcs11-token-label'] }),
+          pkcs11PinEnv: values['pkcs11-pin-env'],
+          curveBackend: values['curve-backend'],
+          logLevel: values['log-level'],
+          trustedProposers: values['trusted-proposer'],
+          ...(values['mfa-issuer'] === undefined ? {} : { mfaIssuer: values['mfa-issuer'] }),
+          ...(values['mfa-realm'] === undefined ? {} : { mfaRealm: values['mfa-realm'] }),
+          ...(values['mfa-threshold'] === undefined ? {} : { mfaThreshold: values['mfa-threshold'] }),
+          mfaDtas: values['mfa-dta'],
+          mfaActivation: values['mfa-activation'],
+        },
+        progress,
+      );
+      return { code: EXIT_OK, text: `wrote ${result.config}; node identity ${result.identity}; start it with: milagro start --config ${result.config}`, json: { ok: true, ...result } };
+    }
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: common, strict: true, allowPositionals: false });
+      json = values.json;
+      if (values.help) return { code: EXIT_OK, text: USAGE, json: { ok: true, usage: USAGE } };
+      // Logs are JSON lines on stdout either way; the process runs until SIGTERM/SIGINT.
+      await start(loadMilagroConfig(values.config));
+      return undefined;
+    }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: common, strict: true, allowPositionals: false });
+      json = values.json;
+      if (values.help) return { code: EXIT_OK, text: USAGE, json: { ok: true, usage: USAGE } };
+      const result = await status(loadMilagroConfig(values.config));
+      const code = result.ready ? EXIT_OK : EXIT_FAILURE;
+      const text = result.running
+        ? `${result.url}: ${result.ready ? 'ready' : `not ready (${(result.failing ?? []).join(', ')})`}; roles ${result.roles.join(', ')}; identity ${result.identity ?? '?'}`
+        : `${result.error}; roles ${result.roles.join(', ')}`;
+      return { code, text, json: { ok: result.ready, ...result } };
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return { code: command === undefined ? EXIT_USAGE : EXIT_OK, text: USAGE, json: { ok: command !== undefined, usage: USAGE } };
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  }
+}
+
+try {
+  const outcome = await run(process.argv.slice(2));
+  if (outcome !== undefined) report(outcome);
+} catch (error) {
+  report(failure(error));
+}
