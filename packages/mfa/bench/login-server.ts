@@ -4,7 +4,7 @@
  * bench-service.ts, with its database under BENCH_MFA_SERVER_CONFIG.parentDir (disk or tmpfs).
  * Registers `users` identities, then prints `{"url", "users": [{userId, identity}]}` once listening.
  * Each line on stdin answers, on stdout, the CPU time and the service's pairing checks (count, total
- * ms, from its own histogram) and its verification batches (count, proofs) since the previous line. Exits when stdin closes.
+ * ms, from its own histogram), its verification batches (count, proofs) and its database group commits (count, writes) since the previous line. Exits when stdin closes.
  */
 import { createInterface } from 'node:readline';
 import { base64urlToBytes, bytesToBase64url, createMclBackend } from '@milagro/crypto';
@@ -41,7 +41,7 @@ listening.server.keepAliveTimeout = 30_000;
 process.stdout.write(`${JSON.stringify({ url: listening.url, users: users.map((u) => ({ userId: u.userId, identity: bytesToBase64url(u.identity) })) })}\n`);
 
 /** The pairing-check histogram's running count and sum (seconds), and the batch histogram's (all outcomes). */
-async function verifications(): Promise<{ count: number; sum: number; batches: number; batched: number }> {
+async function verifications(): Promise<{ count: number; sum: number; batches: number; batched: number; commits: number; committed: number }> {
   // A histogram's values carry `metricName` (`_count`, `_sum`, `_bucket`); prom-client's MetricValue type omits it.
   const values = async (name: string) => {
     const metric = registry.getSingleMetric(name);
@@ -49,12 +49,15 @@ async function verifications(): Promise<{ count: number; sum: number; batches: n
   };
   const seconds = await values('mfa_login_verification_seconds');
   const batches = await values('mfa_login_verification_batch_size');
+  const commits = await values('mfa_db_group_commit_writes');
   const total = (list: typeof seconds, name: string) => list.filter((v) => v.metricName === name).reduce((sum, v) => sum + v.value, 0);
   return {
     count: total(seconds, 'mfa_login_verification_seconds_count'),
     sum: total(seconds, 'mfa_login_verification_seconds_sum'),
     batches: total(batches, 'mfa_login_verification_batch_size_count'),
     batched: total(batches, 'mfa_login_verification_batch_size_sum'),
+    commits: total(commits, 'mfa_db_group_commit_writes_count'),
+    committed: total(commits, 'mfa_db_group_commit_writes_sum'),
   };
 }
 let since = { cpu: process.cpuUsage(), at: performance.now(), verified: await verifications() };
@@ -69,6 +72,8 @@ createInterface({ input: process.stdin }).on('line', () => {
         verificationMs: (verified.sum - since.verified.sum) * 1000,
         batches: verified.batches - since.verified.batches,
         batched: verified.batched - since.verified.batched,
+        commits: verified.commits - since.verified.commits,
+        committed: verified.committed - since.verified.committed,
       })}\n`,
     );
     since = { cpu: process.cpuUsage(), at: performance.now(), verified };

@@ -191,6 +191,9 @@ interface ServerStats {
   /** Verification batches and the proofs in them (absent from a server without batching). */
   readonly batches?: number;
   readonly batched?: number;
+  /** Database transactions (fsyncs on disk) and the writes they held (0 before group commit: no metric). */
+  readonly commits?: number;
+  readonly committed?: number;
 }
 async function serverStats(server: LoginServer): Promise<ServerStats> {
   const answer = new Promise<string>((resolve) => server.lines.once('line', resolve));
@@ -286,7 +289,7 @@ export default {
         '  "HTTP login" rows: one login = POST /v1/login/pass1 + client pass 2 (mcl-wasm, in the timed call) + POST /v1/login/pass2,\n' +
         '    keep-alive fetch from this process to the server in its own process; client pass 1 precomputed; ms per login\n' +
         '    (32 concurrent: batch time / 32). The server does per login: zod validation, U decode, session insert (pass 1);\n' +
-        '    session consume + attempt reservation (one transaction), verification (the pass 2s of one event-loop turn as one batch,\n' +
+        '    session consume + attempt reservation (one atomic unit; the writes of one event-loop turn share one commit), verification (the pass 2s of one event-loop turn as one batch,\n' +
         '    verifyLoginBatch; BENCH_MFA_BATCH=1: verifyLogin each), counter reset, EdDSA access token (pass 2).\n' +
         '  in-process rows: the bare product is the 2-pairing product verifyLogin computes, inputs decoded and prepared beforehand;\n' +
         '    verifyLogin adds decoding/subgroup checks of U and V, hashing the identity to G1 and y·P + U;\n' +
@@ -308,6 +311,8 @@ export default {
         'server CPU ms per login': (stats.cpuMs / Math.max(1, logins)).toFixed(2),
         'server pairing check mean ms': (stats.verificationMs / Math.max(1, stats.verifications)).toFixed(2),
         'proofs per verification batch': stats.batches === undefined || stats.batches === 0 ? '-' : ((stats.batched ?? 0) / stats.batches).toFixed(1),
+        'db commits per login': stats.commits === undefined || stats.commits === 0 ? '-' : (stats.commits / Math.max(1, logins)).toFixed(2),
+        'writes per db commit': stats.commits === undefined || stats.commits === 0 ? '-' : ((stats.committed ?? 0) / stats.commits).toFixed(1),
         'pass 1 inline (pool ran out)': server.inlinePass1,
       });
       server.child.stdin!.end();

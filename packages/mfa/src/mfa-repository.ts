@@ -4,6 +4,9 @@
  * revoked access-token ids. No user secret is stored: registration secrets, activation codes and
  * session ids only as SHA-256 (each is ≥ 128 random bits, so a fast hash suffices), M-Pin identities
  * and U/y in the clear (they are public protocol values).
+ *
+ * Writes are group-committed: the writes requested in one turn of the event loop share one durable
+ * transaction (one fsync), each in its own savepoint (docs/adr/0011-batched-login-verification.md).
  */
 import { constantTimeEqual } from '@milagro/crypto';
 import type { Migration, SqlDatabase, SqlExecutor } from '@milagro/storage';
@@ -91,19 +94,112 @@ export type ConsumedSession =
 
 type Row = Record<string, string | number | bigint | Uint8Array | null>;
 
+/** One caller's write waiting for the next group commit. */
+interface PendingWrite {
+  readonly unit: (tx: SqlExecutor) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Group commits so far (tests, metrics): `writes / commits` is the mean group size. */
+export interface GroupCommitCounts {
+  /** Transactions committed (each one fsync on a durable database), plus those that failed. */
+  readonly commits: number;
+  /** Callers' writes they held. */
+  readonly writes: number;
+}
+
 const num = (value: unknown): number => Number(value);
+
+/** Options of {@link MfaRepository.open}. */
+export interface MfaRepositoryOptions {
+  /** Called after each group commit with its size, its wall time, and whether it committed. */
+  readonly onGroupCommit?: (group: { writes: number; seconds: number; committed: boolean }) => void;
+}
 
 export class MfaRepository {
   readonly #db: SqlDatabase;
+  readonly #onGroupCommit: MfaRepositoryOptions['onGroupCommit'];
+  #pending: PendingWrite[] = [];
+  /** A group commit is scheduled or running; writes requested now join the next one. */
+  #scheduled = false;
+  #commits = 0;
+  #writes = 0;
 
-  private constructor(db: SqlDatabase) {
+  private constructor(db: SqlDatabase, options: MfaRepositoryOptions) {
     this.#db = db;
+    this.#onGroupCommit = options.onGroupCommit;
   }
 
   /** Opens the repository, applying its migrations (namespace `mfa`). */
-  static async open(db: SqlDatabase): Promise<MfaRepository> {
+  static async open(db: SqlDatabase, options: MfaRepositoryOptions = {}): Promise<MfaRepository> {
     await db.migrate(MFA_MIGRATION_NAMESPACE, MIGRATIONS);
-    return new MfaRepository(db);
+    return new MfaRepository(db, options);
+  }
+
+  /** How many group commits ran and how many writes they held. */
+  get groupCommits(): GroupCommitCounts {
+    return { commits: this.#commits, writes: this.#writes };
+  }
+
+  /**
+   * Runs `unit` as one atomic write in the next group commit and resolves with its result once that
+   * commit is durable. A unit sees the state the units before it in the group left; one that throws
+   * is rolled back to its savepoint and fails alone; a commit that fails fails every unit in it.
+   */
+  #write<T>(unit: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ unit, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      // After the poll phase, as the D-TA's nonce commit and the verification batch: every request
+      // read in one poll phase reaches this method in its own callback's microtasks and joins the
+      // group. node:sqlite commits synchronously, so requests arriving during the fsync join the next.
+      setImmediate(() => void this.#commitPending());
+    });
+  }
+
+  async #commitPending(): Promise<void> {
+    const group = this.#pending;
+    this.#pending = [];
+    this.#commits += 1;
+    this.#writes += group.length;
+    const started = process.hrtime.bigint();
+    let committed = false;
+    try {
+      const outcomes = await this.#db.transaction(async (tx) => {
+        const settled: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+        for (const { unit } of group) {
+          await tx.run('SAVEPOINT mfa_write');
+          try {
+            const value = await unit(tx);
+            await tx.run('RELEASE mfa_write');
+            settled.push({ ok: true, value });
+          } catch (error) {
+            // If the rollback itself fails, the whole group fails: nothing is reported done.
+            await tx.run('ROLLBACK TO mfa_write');
+            await tx.run('RELEASE mfa_write');
+            settled.push({ ok: false, error });
+          }
+        }
+        return settled;
+      });
+      committed = true;
+      group.forEach((write, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) write.resolve(outcome.value);
+        else write.reject(outcome.error);
+      });
+    } catch (error) {
+      for (const write of group) write.reject(error);
+    } finally {
+      this.#scheduled = false;
+      if (this.#pending.length > 0) {
+        this.#scheduled = true;
+        setImmediate(() => void this.#commitPending());
+      }
+    }
+    this.#onGroupCommit?.({ writes: group.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, committed });
   }
 
   async createRegistration(input: {
@@ -115,9 +211,11 @@ export class MfaRepository {
     created: number;
     expires: number;
   }): Promise<void> {
-    await this.#db.run(
-      "INSERT INTO mfa_registrations (reference, secret_hash, user_id, device_name, state, code_hash, created, expires) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-      [input.reference, input.secretHash, input.userId, input.deviceName, input.codeHash, input.created, input.expires],
+    await this.#write((tx) =>
+      tx.run(
+        "INSERT INTO mfa_registrations (reference, secret_hash, user_id, device_name, state, code_hash, created, expires) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+        [input.reference, input.secretHash, input.userId, input.deviceName, input.codeHash, input.created, input.expires],
+      ),
     );
   }
 
@@ -135,7 +233,7 @@ export class MfaRepository {
     identityFor: (reference: string, userId: string) => Uint8Array;
     identityHash: (identity: Uint8Array) => Uint8Array;
   }): Promise<ActivatedRegistration | undefined> {
-    return this.#db.transaction(async (tx) => {
+    return this.#write(async (tx) => {
       const row = await tx.get<Row>(
         'SELECT reference, user_id, state, code_hash, code_attempts, approved, expires FROM mfa_registrations WHERE secret_hash = ?',
         [input.secretHash],
@@ -175,10 +273,9 @@ export class MfaRepository {
 
   /** Operator approval of a pending, unexpired registration; false when there is none. */
   async approve(reference: string, now: number): Promise<boolean> {
-    const { changes } = await this.#db.run("UPDATE mfa_registrations SET approved = 1 WHERE reference = ? AND state = 'pending' AND expires > ?", [
-      reference,
-      now,
-    ]);
+    const { changes } = await this.#write((tx) =>
+      tx.run("UPDATE mfa_registrations SET approved = 1 WHERE reference = ? AND state = 'pending' AND expires > ?", [reference, now]),
+    );
     return changes === 1;
   }
 
@@ -198,14 +295,16 @@ export class MfaRepository {
   }
 
   async createSession(input: { idHash: Uint8Array; identity: Uint8Array; identityHash: Uint8Array; u: Uint8Array; y: Uint8Array; expires: number }): Promise<void> {
-    await this.#db.run('INSERT INTO mfa_login_sessions (id_hash, identity, identity_hash, u, y, expires) VALUES (?, ?, ?, ?, ?, ?)', [
-      input.idHash,
-      input.identity,
-      input.identityHash,
-      input.u,
-      input.y,
-      input.expires,
-    ]);
+    await this.#write((tx) =>
+      tx.run('INSERT INTO mfa_login_sessions (id_hash, identity, identity_hash, u, y, expires) VALUES (?, ?, ?, ?, ?, ?)', [
+        input.idHash,
+        input.identity,
+        input.identityHash,
+        input.u,
+        input.y,
+        input.expires,
+      ]),
+    );
   }
 
   /**
@@ -215,7 +314,7 @@ export class MfaRepository {
    * is counted before its pairing check runs.
    */
   consumeSession(idHash: Uint8Array, now: number, maxFailures: number): Promise<ConsumedSession> {
-    return this.#db.transaction(async (tx) => {
+    return this.#write(async (tx): Promise<ConsumedSession> => {
       const session = await tx.get<Row>('SELECT identity, identity_hash, u, y, expires FROM mfa_login_sessions WHERE id_hash = ?', [idHash]);
       if (session === undefined) return { kind: 'missing' };
       await tx.run('DELETE FROM mfa_login_sessions WHERE id_hash = ?', [idHash]);
@@ -233,7 +332,7 @@ export class MfaRepository {
 
   /** A valid proof: the identity's wrong-PIN counter starts again from zero. */
   async recordLoginSuccess(reference: string): Promise<void> {
-    await this.#db.run('UPDATE mfa_registrations SET failures = 0 WHERE reference = ? AND failures <> 0', [reference]);
+    await this.#write((tx) => tx.run('UPDATE mfa_registrations SET failures = 0 WHERE reference = ? AND failures <> 0', [reference]));
   }
 
   /** The wrong-PIN counter of an identity (operators, tests); undefined when not registered. */
@@ -243,7 +342,7 @@ export class MfaRepository {
   }
 
   async revokeToken(jti: string, expires: number): Promise<void> {
-    await this.#db.run('INSERT INTO mfa_revoked_tokens (jti, expires) VALUES (?, ?) ON CONFLICT DO NOTHING', [jti, expires]);
+    await this.#write((tx) => tx.run('INSERT INTO mfa_revoked_tokens (jti, expires) VALUES (?, ?) ON CONFLICT DO NOTHING', [jti, expires]));
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {

@@ -7,7 +7,7 @@
 import { base64urlToBytes, bytesToBase64url, randomBytes, sha256, utf8ToBytes } from '@milagro/crypto';
 import { createChallenge, createSuite, type MpinSuite } from '@milagro/mpin';
 import type { SqlDatabase } from '@milagro/storage';
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import { publicJwk, signJwt, verifyJwt, type AccessTokenClaims, type AccessTokenSigner, type Ed25519Jwk } from './access-token.js';
 import type { ActivationVerifier } from './activation.js';
 import {
@@ -167,7 +167,7 @@ export class MfaService {
 
   /** Opens the service over `db` (applying its migrations). Call {@link start} to load the server secret. */
   static async open(options: MfaServiceOptions): Promise<MfaService> {
-    return new MfaService(await MfaRepository.open(options.db), options);
+    return new MfaService(await MfaRepository.open(options.db, { onGroupCommit: groupCommitMetric(options.registry) }), options);
   }
 
   /**
@@ -451,6 +451,22 @@ export class MfaService {
     clearInterval(this.#pruner);
     await this.#starting?.catch(() => undefined);
   }
+}
+
+/**
+ * `mfa_db_group_commit_writes{outcome="committed"|"failed"}`: writes per group commit (count =
+ * commits, i.e. fsyncs on a durable database; sum = writes). Sum / count is how many writes share a sync.
+ */
+function groupCommitMetric(registry: Registry | undefined): ((group: { writes: number; committed: boolean }) => void) | undefined {
+  if (registry === undefined) return undefined;
+  const histogram = new Histogram({
+    name: 'mfa_db_group_commit_writes',
+    help: 'Database writes (session stores, session consumes with their attempt reservations, counter resets, ...) committed together in one transaction',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [registry],
+  });
+  return ({ writes, committed }) => histogram.observe({ outcome: committed ? 'committed' : 'failed' }, writes);
 }
 
 /** SHA-256 of a base64url secret id of {@link SECRET_ID_BYTES}; undefined when it is not one. */
