@@ -16,6 +16,7 @@ import {
   SIGNATURE_CONTEXT,
 } from './constants.js';
 import type { BodyCommitment, Envelope, EnvelopeHeader, RecipientGroup, RecipientPublicKey } from './envelope.js';
+import { createBodyHasher, digestBytes } from './body-digest.js';
 import { blockCid, headerDigest, signedBytes } from './envelope-encoding.js';
 import { EnvelopeError } from './errors.js';
 import { isIdentityId } from './identity-id.js';
@@ -185,14 +186,28 @@ export async function sealEnvelope(options: SealOptions & { readonly body: Uint8
   }
   const prepared = await prepareHeader(options);
   const data = new Uint8Array(length);
-  const digest = createSha256();
+  // The commitment's SHA-256 runs on a worker thread for large bodies (Node), overlapping the
+  // encryption here; each ciphertext piece is fresh from the cipher and copied into `data` first,
+  // so the hasher may take its buffer instead of copying it.
+  const hasher = createBodyHasher(length);
   let offset = 0;
-  await encryptBody(prepared, [options.body], chunkSize, (piece) => {
-    digest.update(piece);
-    data.set(piece, offset);
-    offset += piece.length;
-  });
-  const body: BodyCommitment = { size: length, sha256: digest.digest() };
+  try {
+    await encryptBody(prepared, [options.body], chunkSize, (piece) => {
+      data.set(piece, offset);
+      offset += piece.length;
+      hasher.update(piece, true);
+    });
+  } catch (cause) {
+    hasher.cancel();
+    throw cause;
+  }
+  let sha256: Uint8Array;
+  try {
+    sha256 = await hasher.digest();
+  } catch {
+    sha256 = digestBytes(data); // the hash worker failed: hash the same bytes here
+  }
+  const body: BodyCommitment = { size: length, sha256 };
   const signature = await sign(options.from, prepared.header, body);
   return { version: ENVELOPE_VERSION, header: prepared.header, body, data, signature };
 }
