@@ -27,7 +27,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { CryptoError } from './errors.js';
 import { mlDsa65PublicKey, mlDsa65Sign, mlDsa65Verify } from './ml-dsa.js';
-import { nodeCrypto, toBuffer, type NodeCrypto } from './node-crypto.js';
+import { cachedPublicKey, nodeCrypto, toBuffer, type NodeCrypto } from './node-crypto.js';
 import { randomBytes } from './random.js';
 
 const ED25519_PUBLIC_KEY_LENGTH = 32;
@@ -217,7 +217,7 @@ function nodeEd25519(crypto: NodeCrypto): Ed25519Backend {
     },
     verify(signature, message, publicKey) {
       try {
-        const key = crypto.createPublicKey({ key: toBuffer(concatBytes(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' });
+        const key = cachedPublicKey(crypto, 'ed25519', publicKey, SPKI_ED25519_PREFIX);
         return crypto.verify(null, message, key, signature);
       } catch {
         return false;

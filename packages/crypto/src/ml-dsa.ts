@@ -19,7 +19,7 @@ import { concatBytes } from '@noble/hashes/utils.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { CryptoError } from './errors.js';
 import { constantTimeEqual } from './constant-time.js';
-import { nodeCrypto, toBuffer, type NodeCrypto } from './node-crypto.js';
+import { cachedPublicKey, nodeCrypto, toBuffer, type NodeCrypto } from './node-crypto.js';
 
 /** Byte lengths of ML-DSA-65 encodings (FIPS 204, Table 2). */
 export const ML_DSA_65_LENGTHS = Object.freeze({
@@ -94,7 +94,7 @@ function nodeBackend(crypto: NodeCrypto): MlDsaBackend {
     verify(signature, message, publicKey, context) {
       if (signature.length !== ML_DSA_65_LENGTHS.signature || publicKey.length !== ML_DSA_65_LENGTHS.publicKey) return false;
       try {
-        const key = crypto.createPublicKey({ key: toBuffer(concatBytes(SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' });
+        const key = cachedPublicKey(crypto, 'ml-dsa-65', publicKey, SPKI_PREFIX);
         return crypto.verify(null, message, { key, context } as Parameters<NodeCrypto['verify']>[2], signature);
       } catch {
         return false;
