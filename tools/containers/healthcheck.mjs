@@ -9,5 +9,5 @@ try {
 } catch {
   // No readable configuration: the server's own default port.
 }
-const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(4000) }).catch(() => undefined);
+const response = await globalThis.fetch(`http://127.0.0.1:${port}/healthz`, { signal: globalThis.AbortSignal.timeout(4000) }).catch(() => undefined);
 process.exit(response?.ok === true ? 0 : 1);
