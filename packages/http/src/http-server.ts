@@ -121,6 +121,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     routes.push(route);
   }
   const openapi = buildOpenApiDocument(options.apis, options.info ?? { title: 'Milagro Server', version: '0.0.0' });
+
   const checks = normalizeChecks(options.ready);
   let draining = false;
 
@@ -185,6 +186,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     stateOf(req).label = label;
     next();
   };
+  // A service index at the root: what this server is and where its operational endpoints are (the
+  // container smoke test and people with a browser both start here).
+  const info = options.info ?? { title: 'Milagro Server', version: '0.0.0' };
+  app.get('/', operational('/'), (_req, res) => {
+    res.json({ title: info.title, version: info.version, links: { openapi: '/openapi.json', health: '/healthz', ready: '/readyz', metrics: '/metrics' } });
+  });
   app.get('/healthz', operational('/healthz'), (_req, res) => {
     res.json({ status: 'ok' });
   });

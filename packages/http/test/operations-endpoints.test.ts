@@ -34,6 +34,19 @@ describe('/healthz, /readyz and /metrics', () => {
     }
   });
 
+  it('answers / with an index of the service and its operational endpoints', async () => {
+    const server = createHttpServer({ apis: [thingsApi()], info: { title: 'Things', version: '1.2.3' }, logger: (await import('pino')).pino({ level: 'silent' }) });
+    const listening = await server.listen();
+    try {
+      const index = await fetch(`${listening.url}/`);
+      expect(index.status).toBe(200);
+      expect(await index.json()).toEqual({ title: 'Things', version: '1.2.3', links: { openapi: '/openapi.json', health: '/healthz', ready: '/readyz', metrics: '/metrics' } });
+      expect((await fetch(`${listening.url}/nothing-here`)).status).toBe(404);
+    } finally {
+      await listening.close();
+    }
+  });
+
   it('counts requests by route template, never by raw URL, in a registry per server', async () => {
     const silent = (await import('pino')).pino({ level: 'silent' });
     const a = createHttpServer({ apis: [thingsApi()], logger: silent });
