@@ -36,6 +36,7 @@ export { openSealedShare, type SealedShare, type SealedShareBinding } from './se
 export { encodeRevocation, REVOCATION_MESSAGE_TYPE, type RevocationUpdate } from './revocation.js';
 export {
   decodeServerShareMessage,
+  encodeServerShareMessage,
   encodeServerShareRequest,
   SERVER_SHARE_MESSAGE_TYPE,
   SERVER_SHARE_REQUEST_TYPE,

@@ -27,6 +27,9 @@ export interface DtaServerSecretOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** How often a share request that could not be queued is tried again while waiting. */
+const REQUEST_RETRY_MS = 2_000;
+
 /** Combinations tried before giving up on an epoch (every subset when a few D-TAs answered; bounded for large realms). */
 const MAX_SUBSETS = 256;
 
@@ -52,10 +55,12 @@ export class DtaServerSecretSource implements ServerSecretSource {
   /** Shares by epoch, then by sending D-TA. */
   readonly #shares = new Map<number, Map<string, ReceivedShare>>();
   #wake: () => void = () => undefined;
-  #requested = false;
+  /** D-TAs whose share request is not yet durably queued (a send fails while their identity cannot be resolved yet, e.g. right after start before peers are connected). */
+  readonly #unrequested: Set<string>;
 
   constructor(options: DtaServerSecretOptions) {
     this.#options = options;
+    this.#unrequested = new Set(options.dtas.map((dta) => dta.id));
     this.#members = new Set(options.dtas.map((dta) => dta.id));
   }
 
@@ -87,20 +92,19 @@ export class DtaServerSecretSource implements ServerSecretSource {
   }
 
   async load(signal: AbortSignal): Promise<ServerSecretMaterial> {
-    if (!this.#requested) {
-      this.#requested = true;
-      await this.#requestShares();
-    }
     const deadline = Date.now() + (this.#options.waitMs ?? 30_000);
     for (;;) {
+      if (this.#unrequested.size > 0) await this.#requestShares();
       const epoch = this.#readyEpoch();
       if (epoch !== undefined) return this.#combine(epoch, signal);
       const remaining = deadline - Date.now();
       if (remaining <= 0 || signal.aborted) {
         throw new ServerSecretUnavailable('NOT_ENOUGH_SHARES', `fewer than ${this.#options.threshold} server-secret shares of one epoch have arrived`);
       }
+      // Wake on a new share, or soon enough to retry requests that could not be sent yet.
+      const wait = this.#unrequested.size > 0 ? Math.min(remaining, REQUEST_RETRY_MS) : remaining;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, remaining);
+        const timer = setTimeout(done, wait);
         signal.addEventListener('abort', done, { once: true });
         this.#wake = done;
         function done(): void {
@@ -112,15 +116,21 @@ export class DtaServerSecretSource implements ServerSecretSource {
     }
   }
 
-  /** Asks every D-TA once per process: messaging retries delivery to D-TAs that are down. */
+  /**
+   * Asks each D-TA once per process (messaging then retries delivery to a D-TA that is down); a
+   * request that could not even be queued (the D-TA's identity not resolvable yet) is tried again.
+   */
   async #requestShares(): Promise<void> {
     const body = encodeServerShareRequest(this.#options.realmId);
     await Promise.all(
-      this.#options.dtas.map((dta) =>
-        this.#options.send(dta.id, { type: SERVER_SHARE_REQUEST_TYPE, body }).catch((error: unknown) => {
-          this.#options.logger.warn({ event: 'server-share-request-failed', to: dta.id, code: (error as { code?: unknown }).code }, 'server share request not sent');
-        }),
-      ),
+      [...this.#unrequested].map(async (dta) => {
+        try {
+          await this.#options.send(dta, { type: SERVER_SHARE_REQUEST_TYPE, body });
+          this.#unrequested.delete(dta);
+        } catch (error) {
+          this.#options.logger.warn({ event: 'server-share-request-failed', to: dta, code: (error as { code?: unknown }).code }, 'server share request not sent yet');
+        }
+      }),
     );
   }
 
