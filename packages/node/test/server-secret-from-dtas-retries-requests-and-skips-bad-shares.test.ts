@@ -30,16 +30,17 @@ describe('DtaServerSecretSource', () => {
   it('retries a share request that could not be queued, then combines the shares that answer it', async () => {
     const { statusFetch, shareMessage, groupPublicKey } = realm();
     const attempts = new Map<string, number>();
-    let source!: DtaServerSecretSource;
+    const holder: { source?: DtaServerSecretSource } = {};
     const send = async (to: string, message: { type: string }) => {
       expect(message.type).toBe(SERVER_SHARE_REQUEST_TYPE);
       attempts.set(to, (attempts.get(to) ?? 0) + 1);
       // Every D-TA is unreachable at first; from the second attempt on a request is queued and its share arrives.
       if (attempts.get(to) === 1) throw Object.assign(new Error('identity not resolvable yet'), { code: 'RECIPIENT_UNAVAILABLE' });
-      setTimeout(() => source.accept(shareMessage(DTAS.findIndex((d) => d.id === to))), 10);
+      setTimeout(() => holder.source!.accept(shareMessage(DTAS.findIndex((d) => d.id === to))), 10);
       return {};
     };
-    source = new DtaServerSecretSource({ suite, realmId: REALM, threshold: 2, dtas: DTAS, send, logger: silent, waitMs: 15_000, fetch: statusFetch });
+    const source = new DtaServerSecretSource({ suite, realmId: REALM, threshold: 2, dtas: DTAS, send, logger: silent, waitMs: 15_000, fetch: statusFetch });
+    holder.source = source;
     const material = await source.load(new AbortController().signal);
     expect(material.groupPublicKey).toEqual(groupPublicKey);
     expect(() => checkServerSecret(suite, material)).not.toThrow();
