@@ -5,8 +5,7 @@
  * SIGTERM/SIGINT. `/readyz` turns 200 once t server-secret shares are combined and self-checked.
  * Logs are JSON lines (pino) without secrets.
  */
-import { createHttpServer } from '@milagro/http';
-import { bootstrapNode, onShutdownSignals, startRoles } from '@milagro/node';
+import { bootstrapNode, serveRoles, startRoles } from '@milagro/node';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
 
@@ -16,21 +15,4 @@ const logger = pino({ name: 'milagro-mfa', level: config.log.level });
 // Label prefix and file name are fixed: existing data dirs hold an identity and a database under them.
 const node = await bootstrapNode(config, { identityLabelPrefix: 'mfa', databaseFile: 'mfa.sqlite' });
 const roles = await startRoles(node, { curveBackend: config.curveBackend, mfa: config.mfa }, { logger });
-const server = createHttpServer({
-  apis: roles.apis,
-  info: { title: 'Milagro ZKP MFA', version: '0.1.0' },
-  logger,
-  bodyLimit: config.http.bodyLimit,
-  ...(config.http.cors === undefined ? {} : { cors: config.http.cors }),
-  ready: roles.ready,
-  metrics: { registry: roles.registry, defaultMetrics: true },
-});
-const listening = await server.listen({ port: config.http.port, host: config.http.host });
-logger.info({ url: listening.url, identity: node.identity.id.toString(), peerId: node.ipfs.peerId, realm: config.mfa.realm.id }, 'listening');
-
-onShutdownSignals(async (signal) => {
-  logger.info({ signal }, 'shutting down');
-  await listening.close();
-  await roles.close();
-  await node.close();
-});
+await serveRoles({ node, roles, http: config.http, title: 'Milagro ZKP MFA', logger, describe: { realm: config.mfa.realm.id } });

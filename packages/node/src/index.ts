@@ -31,6 +31,7 @@ export { loadConfig, nodeConfigShape, parseConfig, readSecret, secretSourceSchem
 export { bootstrapNode, type BootstrapNodeOptions, type NodeInfrastructure } from './bootstrap.js';
 export { createCurveBackend } from './curve-backend.js';
 export { onShutdownSignals } from './shutdown-signals.js';
+export { serveRoles, type ServeRolesOptions } from './serve-roles.js';
 
 // Roles: their config sections and their wiring on a node (one process may run several).
 export { startRoles, ROLE_NAMES, type RoleName, type RolesConfig, type RunningRoles } from './start-roles.js';
