@@ -4,12 +4,14 @@
  *   milagro init --yes --data-dir ./data --roles dta,mfa [...]   write config.yaml, create the identity
  *   milagro start [--config config.yaml]                         run the configured roles
  *   milagro status [--config config.yaml] [--json]               ask the running node
+ *   milagro dev up|down [--dir .milagro-dev]                     a local development cluster
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. Every command takes `--json`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isNodeError } from '@milagro/node';
 import { loadMilagroConfig } from './config.js';
+import { CLUSTER_FILE, devDown, devUp, type DevCluster } from './dev-cluster.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
 import { init } from './init.js';
 import { start } from './start.js';
@@ -28,6 +30,10 @@ commands:
           writes a commented config and creates the node identity; refuses to replace either without --force
   start   [--config config.yaml]       runs the roles the config lists (SIGTERM/SIGINT stop it cleanly)
   status  [--config config.yaml]       asks the running node for /readyz and /v1/node
+  dev up  [--dir .milagro-dev] [--demo-port 0] [--foreground]
+          starts a local deployment (three D-TAs, an MFA node, the demo page) and writes its URLs to
+          <dir>/dev-cluster.json; the processes keep running (with --foreground: until Ctrl-C)
+  dev down [--dir .milagro-dev]        stops the deployment recorded in <dir>/dev-cluster.json
 
 every command: --json (machine-readable output), --help
 exit codes: 0 ok, 1 runtime failure, 2 usage or config error`;
@@ -63,6 +69,68 @@ const initOptions = {
   'mfa-dta': { type: 'string', multiple: true, default: [] },
   'mfa-activation': { type: 'string', default: 'admin' },
 } as const satisfies ParseArgsConfig['options'];
+
+const devOptions = {
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+  dir: { type: 'string', default: '.milagro-dev' },
+  'demo-port': { type: 'string', default: '0' },
+  foreground: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+/** What `dev up` prints for people. */
+function describeCluster(cluster: DevCluster): string {
+  const width = 12;
+  const line = (label: string, value: string): string => `  ${label.padEnd(width)}${value}`;
+  return [
+    `development cluster running (details in ${cluster.dir}/${CLUSTER_FILE}):`,
+    line('demo page', `${cluster.demo?.url ?? '?'}   register, activate from the outbox link, choose a PIN, log in`),
+    line('MFA node', `${cluster.mfa?.url ?? '?'}   (OpenAPI at /openapi.json, outbox at /v1/development/outbox)`),
+    ...cluster.dtas.map((dta) => line(dta.name, dta.url)),
+    line('logs', `${cluster.dir}/*.log`),
+    `stop it with: milagro dev down --dir ${cluster.dir}`,
+  ].join('\n');
+}
+
+/** `dev up --foreground`: runs until SIGINT/SIGTERM, then stops the cluster. */
+function stopOnSignal(dir: string): Promise<Outcome> {
+  return new Promise((resolveOutcome) => {
+    // The cluster's processes are detached and unreferenced: without this timer nothing keeps this one alive.
+    const alive = setInterval(() => undefined, 60_000);
+    const stop = (): void => {
+      clearInterval(alive);
+      process.stdout.write('stopping the development cluster…\n');
+      void devDown({ dir }).then((result) => resolveOutcome({ code: EXIT_OK, text: `stopped ${result.stopped.length} processes`, json: { ok: true, ...result } }));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function dev(argv: readonly string[]): Promise<Outcome> {
+  const [action, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: devOptions, strict: true, allowPositionals: false });
+  json = values.json;
+  if (values.help) return { code: EXIT_OK, text: USAGE, json: { ok: true, usage: USAGE } };
+  if (action === 'up') {
+    if (!/^\d+$/.test(values['demo-port'])) throw new UsageError(`--demo-port: expected a whole number, found ${JSON.stringify(values['demo-port'])}`);
+    const started = performance.now();
+    const progress = (step: string): void => {
+      if (!values.json) process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${step}\n`);
+    };
+    const cluster = await devUp({ dir: values.dir, demoPort: Number(values['demo-port']) }, progress);
+    if (!values.foreground) return { code: EXIT_OK, text: describeCluster(cluster), json: { ok: true, ...cluster } };
+    if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, ...cluster })}\n`);
+    else process.stdout.write(`${describeCluster(cluster).replace(/stop it with: .*$/, 'Ctrl-C stops it.')}\n`);
+    return stopOnSignal(cluster.dir);
+  }
+  if (action === 'down') {
+    const result = await devDown({ dir: values.dir });
+    const text = result.found ? `stopped ${result.stopped.length} processes${result.killed.length > 0 ? ` (${result.killed.length} needed SIGKILL)` : ''}; data and logs stay in ${result.dir}` : `no development cluster runs from ${result.dir} (no ${CLUSTER_FILE})`;
+    return { code: EXIT_OK, text, json: { ok: true, ...result } };
+  }
+  throw new UsageError(`milagro dev: expected up or down, found ${JSON.stringify(action ?? '')}`);
+}
 
 /** What a finished command prints: a line for people, an object for `--json`. */
 interface Outcome {
@@ -146,6 +214,8 @@ async function run(argv: readonly string[]): Promise<Outcome | undefined> {
         : `${result.error}; roles ${result.roles.join(', ')}`;
       return { code, text, json: { ok: result.ready, ...result } };
     }
+    case 'dev':
+      return dev(rest);
     case undefined:
     case 'help':
     case '--help':
