@@ -1,7 +1,8 @@
 /**
  * The MFA server (apps/mfa-server) and the demo relying party (apps/mfa-demo) as real processes
- * next to a D-TA cluster (dta-cluster.ts): for end-to-end tests and `npm run dev`. The MFA server
- * activates through its development outbox, with links to the demo page when there is one.
+ * next to a D-TA cluster (dta-cluster.ts), for end-to-end tests (`npm run dev` uses `milagro dev up`
+ * instead). The MFA server activates through its development outbox, with links to the demo page
+ * when there is one.
  */
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

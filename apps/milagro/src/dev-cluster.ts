@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { generateSwarmKey } from '@milagro/node';
 import { stringify } from 'yaml';
 import { loadMilagroConfig } from './config.js';
 import { appEntry, isRunning, milagroEntry, spawnDetached, stopProcesses, type DetachedProcess } from './detached-process.js';
@@ -113,8 +114,7 @@ export async function devUp(options: DevUpOptions, progress: (step: string) => v
   const demoOrigin = `http://127.0.0.1:${demoPort}`;
   const dtaToken = randomBytes(24).toString('base64url');
   const adminTokenFiles = { dta: secretFile(dir, 'dta-admin-token', dtaToken), mfa: secretFile(dir, 'mfa-admin-token', randomBytes(24).toString('base64url')) };
-  // A private-network key in Kubo's swarm.key format (what @milagro/ipfs's generateSwarmKey writes).
-  const swarmKeyFile = secretFile(dir, 'swarm.key', `/key/swarm/psk/1.0.0/\n/base16/\n${randomBytes(32).toString('hex')}\n`);
+  const swarmKeyFile = secretFile(dir, 'swarm.key', generateSwarmKey());
 
   const started: DetachedProcess[] = [];
   const logs = new Map<DetachedProcess, string>();

@@ -32,6 +32,8 @@ export { bootstrapNode, type BootstrapNodeOptions, type NodeInfrastructure } fro
 export { createCurveBackend } from './curve-backend.js';
 export { onShutdownSignals } from './shutdown-signals.js';
 export { serveRoles, type ServeRolesOptions } from './serve-roles.js';
+/** A new private-network key (Kubo's swarm.key format) for `ipfs.swarmKey`. */
+export { generateSwarmKey } from '@milagro/ipfs';
 
 // Roles: their config sections and their wiring on a node (one process may run several).
 export { startRoles, ROLE_NAMES, type RoleName, type RolesConfig, type RunningRoles } from './start-roles.js';
