@@ -59,15 +59,21 @@ export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOp
     for (const step of opened.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    const keyStore = await openKeyStore(config);
-    opened.push(() => keyStore.close());
-    const ipfs = await createEmbeddedNode({
+    const ipfsOptions = {
       dataDir: join(config.dataDir, 'ipfs'),
       peers: config.ipfs.peers,
       ...(config.ipfs.listen === undefined ? {} : { listen: config.ipfs.listen }),
       ...(config.ipfs.swarmKey === undefined ? {} : { swarmKey: readSecret(config.ipfs.swarmKey) }),
-    });
-    opened.push(() => ipfs.stop());
+    };
+    // Side by side: a file key store spends its open in scrypt off the main thread (~0.4-0.6 s at
+    // the default cost), which is long enough to start the IPFS node in.
+    const [keyStoreOpened, ipfsStarted] = await Promise.allSettled([openKeyStore(config), createEmbeddedNode(ipfsOptions)]);
+    if (keyStoreOpened.status === 'fulfilled') opened.push(() => keyStoreOpened.value.close());
+    if (ipfsStarted.status === 'fulfilled') opened.push(() => ipfsStarted.value.stop());
+    if (keyStoreOpened.status === 'rejected') throw keyStoreOpened.reason;
+    if (ipfsStarted.status === 'rejected') throw ipfsStarted.reason;
+    const keyStore = keyStoreOpened.value;
+    const ipfs = ipfsStarted.value;
     const controller = { keyStore, store: ipfs.store, labelPrefix: options.identityLabelPrefix };
     let identity: OwnedIdentity;
     try {
