@@ -4,7 +4,7 @@
  * `--force` it refuses and changes nothing; with `--force` it first moves the data dir and copies
  * the config aside (`<name>.backup-<time>`).
  */
-import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { bootstrapNode, readSecret, ROLE_NAMES } from '@milagro/node';
 import { parse as parseYaml } from 'yaml';
@@ -131,6 +131,7 @@ export async function init(options: InitOptions, progress: (step: string) => voi
   }
   // Written to a temporary name and renamed once the identity exists: a failed init leaves no config behind.
   const pending = `${configPath}.init-${process.pid}`;
+  mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(pending, text, { mode: 0o600 });
   try {
     const config = loadMilagroConfig(pending, {});

@@ -87,3 +87,12 @@ it('init refuses bad flags with exit 2 naming the flag, before touching anything
   expect(noPassphrase.stderr).toContain('MILAGRO_KEYSTORE_PASSPHRASE');
   expect(readdirSync(dir)).toEqual([]);
 });
+
+it('init creates the directory of a config path that does not exist yet', async () => {
+  const config = join(root, 'fresh', 'etc', 'milagro', 'config.yaml');
+  const dataDir = join(root, 'fresh-data');
+  const result = await runMilagro(['init', '--yes', '--config', config, '--data-dir', dataDir, '--roles', 'dta', '--http-port', '0', '--scrypt-log-n', '10', '--json'], env);
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(existsSync(config)).toBe(true);
+  expect((statSync(config).mode & 0o777).toString(8)).toBe('600');
+});
