@@ -120,8 +120,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     assertNoDuplicate(routes, route);
     routes.push(route);
   }
-  const openapi = buildOpenApiDocument(options.apis, options.info ?? { title: 'Milagro Server', version: '0.0.0' });
-
+  const info = options.info ?? { title: 'Milagro Server', version: '0.0.0' };
+  const openapi = buildOpenApiDocument(options.apis, info);
   const checks = normalizeChecks(options.ready);
   let draining = false;
 
@@ -188,7 +188,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   };
   // A service index at the root: what this server is and where its operational endpoints are (the
   // container smoke test and people with a browser both start here).
-  const info = options.info ?? { title: 'Milagro Server', version: '0.0.0' };
   app.get('/', operational('/'), (_req, res) => {
     res.json({ title: info.title, version: info.version, links: { openapi: '/openapi.json', health: '/healthz', ready: '/readyz', metrics: '/metrics' } });
   });

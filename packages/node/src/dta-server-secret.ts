@@ -10,7 +10,7 @@
  * The combined secret lives in memory only; after a restart it is fetched again.
  */
 import { base64urlToBytes } from '@milagro/crypto';
-import { decodeServerShareMessage, encodeServerShareRequest, SERVER_SHARE_MESSAGE_TYPE, SERVER_SHARE_REQUEST_TYPE } from '@milagro/dta';
+import { decodeServerShareMessage, encodeServerShareRequest, SERVER_SHARE_REQUEST_TYPE } from '@milagro/dta';
 import { checkServerSecret, type MfaLogger, type ServerSecretMaterial, type ServerSecretSource } from '@milagro/mfa';
 import { combineServerSecret, type MpinSuite } from '@milagro/mpin';
 
@@ -63,9 +63,6 @@ export class DtaServerSecretSource implements ServerSecretSource {
     this.#unrequested = new Set(options.dtas.map((dta) => dta.id));
     this.#members = new Set(options.dtas.map((dta) => dta.id));
   }
-
-  /** The message type this source consumes. */
-  static readonly messageType = SERVER_SHARE_MESSAGE_TYPE;
 
   /**
    * Takes a delivered `milagro/dta/server-share` message. Shares from identities that are not the
