@@ -38,9 +38,13 @@ describe('grant nonces from separate event-loop callbacks share one durable comm
   });
 
   const nonce = (i: number) => Uint8Array.from({ length: 16 }, (_, j) => (i * 31 + j) & 0xff);
-  /** Consumes each nonce from its own timer callback, as requests arrive in their own I/O callbacks. */
+  /**
+   * Consumes each nonce from its own callback, as requests arrive in their own I/O callbacks of one
+   * poll phase. (Immediates queued together run in one check phase; `setTimeout(0)` timers created
+   * across a millisecond boundary could expire in two loop turns on a loaded machine, and did once.)
+   */
   const fromSeparateCallbacks = (nonces: Uint8Array[]) =>
-    Promise.all(nonces.map((n) => new Promise<boolean>((resolve, reject) => setTimeout(() => repository.consumeGrantNonce('acme', n, 2_000_000_000).then(resolve, reject), 0))));
+    Promise.all(nonces.map((n) => new Promise<boolean>((resolve, reject) => setImmediate(() => repository.consumeGrantNonce('acme', n, 2_000_000_000).then(resolve, reject)))));
 
   it('commits 32 nonces consumed in 32 callbacks in one transaction, all durable when they resolve', async () => {
     const nonces = Array.from({ length: 32 }, (_, i) => nonce(i));
