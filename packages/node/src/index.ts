@@ -43,4 +43,5 @@ export { dtaGrantIssuer, type DtaGrantOptions } from './dta-grants.js';
 export { DtaServerSecretSource, type DtaServerSecretOptions } from './dta-server-secret.js';
 export { NodeInbox, type NodeInboxOptions } from './node-inbox.js';
 export { createNodeApi, describeNode } from './node-api.js';
+export { reportIdentity, rotateNodeIdentity, type IdentityReport, type PublicKeyReport } from './identity-report.js';
 export type { RoleContext, RoleRuntime } from './role.js';
