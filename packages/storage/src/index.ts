@@ -2,8 +2,9 @@
  * @packageDocumentation
  * Server state for Milagro: one {@link SqlDatabase} interface that repositories are written
  * against, with transactions and per-namespace migrations. Embedded SQLite over Node's built-in
- * `node:sqlite` is the default ({@link openSqliteDatabase}); a PostgreSQL adapter for several
- * replicas implements the same interface and passes the same conformance suite.
+ * `node:sqlite` is the default ({@link openSqliteDatabase}); PostgreSQL, for several replicas on
+ * one database ({@link openPostgresDatabase}), implements the same interface and passes the same
+ * contract suite.
  *
  * @example
  * ```ts
@@ -25,4 +26,5 @@
  */
 export { StorageError, isStorageError, type StorageErrorCode } from './errors.js';
 export type { Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
+export { openPostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.js';
 export { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';

@@ -1,7 +1,8 @@
 /**
  * The one SQL interface every Milagro repository is written against. Embedded SQLite
- * (`openSqliteDatabase`) is the default; a PostgreSQL adapter (for several replicas) implements
- * the same interface, so repositories and their tests run unchanged on both.
+ * (`openSqliteDatabase`) is the default; the PostgreSQL adapter (`openPostgresDatabase`, for
+ * several replicas) implements the same interface, so repositories and their tests run unchanged
+ * on both (packages/storage/test/sql-database-contract.test.ts).
  *
  * Portable SQL only: `?` placeholders (adapters translate them), `INSERT ... ON CONFLICT DO
  * NOTHING` for accept-once records (check `changes`), `BIGINT`/`INTEGER`/`TEXT`/`BLOB` columns
@@ -43,7 +44,11 @@ export interface SqlDatabase extends SqlExecutor {
    * Runs `work` in one serialisable transaction: committed if it resolves, rolled back if it
    * throws (the error is rethrown). Use only `tx` inside: statements on the database itself from
    * inside are refused (`INVALID_ARGUMENT`), and `tx` refuses statements once the transaction has
-   * ended (`CLOSED`). Other callers' transactions and statements wait until this one ends.
+   * ended (`CLOSED`). Other callers never see it half done: on SQLite their transactions and
+   * statements wait until it ends; on PostgreSQL they run concurrently (`SERIALIZABLE`), and after
+   * a serialisation failure `work` runs again from the start, so keep effects outside the database
+   * (resolving callers, sending messages) out of `work`. To carry on after a statement fails inside,
+   * wrap it in a `SAVEPOINT` (PostgreSQL aborts the rest of the transaction otherwise).
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /**

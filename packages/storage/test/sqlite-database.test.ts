@@ -1,10 +1,10 @@
-// The SQLite adapter: the shared conformance suite on real files, plus what is SQLite's own
-// (durability pragmas, reopening, two connections contending for the write lock).
+// What is the SQLite adapter's own (durability pragmas, reopening, two connections contending for
+// the write lock, callers waiting for an open transaction); the shared contract runs in
+// sql-database-contract.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isStorageError, openSqliteDatabase } from '@milagro/storage';
-import { describeSqlDatabase } from './sql-database-conformance';
 
 let directory: string;
 let files = 0;
@@ -15,9 +15,6 @@ afterAll(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 const freshFile = (): string => join(directory, `db-${++files}.sqlite`);
-
-describeSqlDatabase('SQLite file', () => openSqliteDatabase({ path: freshFile() }));
-describeSqlDatabase('SQLite :memory:', () => openSqliteDatabase({ path: ':memory:' }));
 
 describe('openSqliteDatabase', () => {
   test('a file database runs in WAL mode with synchronous=FULL and foreign keys on', async () => {
@@ -47,6 +44,37 @@ describe('openSqliteDatabase', () => {
     writeFileSync(path, 'this is not a database, just text that is long enough to have a header '.repeat(20));
     const error = await openSqliteDatabase({ path }).catch((reason: unknown) => reason);
     expect(isStorageError(error, 'FAILED')).toBe(true);
+  });
+
+  test('a statement from another caller waits for the open transaction and then sees its commit', async () => {
+    const db = await openSqliteDatabase({ path: freshFile() });
+    await db.run('CREATE TABLE counter (value BIGINT NOT NULL)');
+    await db.run('INSERT INTO counter (value) VALUES (0)');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const transaction = db.transaction(async (tx) => {
+      await tx.run('UPDATE counter SET value = 1');
+      entered();
+      await held;
+      await tx.run('UPDATE counter SET value = 2');
+    });
+    await inside;
+    let read: unknown;
+    const reader = db.get('SELECT value FROM counter').then((row) => {
+      read = row;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(read).toBeUndefined(); // still waiting: it must not see the half-done value 1
+    release();
+    await Promise.all([transaction, reader]);
+    expect(read).toEqual({ value: 2 });
+    await db.close();
   });
 
   test('bad options are INVALID_ARGUMENT', async () => {
