@@ -1,0 +1,213 @@
+/**
+ * The fiduciary's side: it keeps (pins) the backups it is a fiduciary of, and releases its share of
+ * a backup only to a requester that shows a valid recovery proof, sealed to the requester's KEM key
+ * (messaging seals every message to its recipient). Every release is first recorded as an envelope
+ * in the fiduciary's own audit chain (`prev`-linked, sealed to itself, pinned), whose CID the
+ * release names. A fiduciary holds no copy of its share: it unwraps it from the backup envelope on
+ * demand, so a backup needs nothing stored at the fiduciary but the pinned blocks.
+ */
+import * as dagCbor from '@ipld/dag-cbor';
+import { encodeEnvelope, sealEnvelope, unwrapShare, type EnvelopeRecipientKey, type EnvelopeSigner } from '@milagro/envelope';
+import type { Migration, SqlDatabase } from '@milagro/storage';
+import { CID } from 'multiformats/cid';
+import type { BackupMessage, BackupMessenger, KeyResolver } from './backup-messenger.js';
+import {
+  decodeManifestNotice,
+  decodeReleaseRequest,
+  encodeManifestNotice,
+  encodeRefusal,
+  encodeRelease,
+  isFiduciaryMessageType,
+} from './backup-messages.js';
+import { putEnvelopeBytes, readEnvelope, readManifest, type BackupStore } from './backup-store.js';
+import { AUDIT_TYPE, BACKUP_VERSION, DEFAULT_MAX_PROOF_AGE_MS, MESSAGE_TYPES } from './constants.js';
+import { BackupError, isBackupError } from './errors.js';
+import { verifyManifest, type SignedManifest } from './manifest.js';
+import { verifyRecoveryProof } from './recovery-credential.js';
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'backup deposits and the release audit chain',
+    statements: [
+      'CREATE TABLE backup_deposits (manifest TEXT PRIMARY KEY, node TEXT NOT NULL, created INTEGER NOT NULL, pinned_at INTEGER NOT NULL)',
+      'CREATE INDEX backup_deposits_node ON backup_deposits (node, created)',
+      'CREATE TABLE backup_audit (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, manifest TEXT NOT NULL, requester TEXT NOT NULL, at INTEGER NOT NULL)',
+    ],
+  },
+];
+
+/** What the fiduciary reports (for logs and metrics; never secrets). */
+export type FiduciaryEvent =
+  | { readonly event: 'deposit-pinned'; readonly node: string; readonly manifest: string }
+  | { readonly event: 'share-released'; readonly requester: string; readonly manifest: string; readonly audit: string }
+  | { readonly event: 'request-refused'; readonly from: string; readonly type: string; readonly code: string; readonly message: string };
+
+export interface BackupFiduciaryOptions {
+  /** The fiduciary's messenger (or its `NodeInbox.claim(isFiduciaryMessageType)` view). */
+  readonly messenger: BackupMessenger;
+  readonly store: Pick<BackupStore, 'get' | 'getDag' | 'putDag' | 'pin'>;
+  readonly resolver: KeyResolver;
+  /** The fiduciary identity's signer (audit entries). */
+  readonly signer: EnvelopeSigner;
+  /** The fiduciary identity's X-Wing key (unwraps its share; audit entries are sealed to it). */
+  readonly recipient: EnvelopeRecipientKey;
+  readonly db: SqlDatabase;
+  /** Recovery proofs further than this from now are refused. Default 10 minutes. */
+  readonly maxProofAgeMs?: number;
+  /** Timeout of fetching a manifest or envelope (default 60 s) and of pinning a deposit (default 30 min). */
+  readonly fetchTimeoutMs?: number;
+  readonly pinTimeoutMs?: number;
+  readonly now?: () => number;
+  readonly onEvent?: (event: FiduciaryEvent) => void;
+}
+
+/** A backup fiduciary over a node's messenger, content store and database. */
+export class BackupFiduciary {
+  readonly #options: BackupFiduciaryOptions;
+  readonly #now: () => number;
+  readonly #stop = new AbortController();
+  #running: Promise<void> | undefined;
+  /** Serialises audit appends (one chain, one head). */
+  #audit: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: BackupFiduciaryOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Migrates the fiduciary's tables; call {@link start} to begin reading the inbox. */
+  static async open(options: BackupFiduciaryOptions): Promise<BackupFiduciary> {
+    if (options.signer.id !== options.recipient.id) throw new BackupError('INVALID_ARGUMENT', 'signer and recipient must be the same identity');
+    await options.db.migrate('backup', MIGRATIONS);
+    return new BackupFiduciary(options);
+  }
+
+  get id(): string {
+    return this.#options.signer.id;
+  }
+
+  /** Reads the inbox until {@link close}: handles deposits and release requests, consumes each after. */
+  start(): void {
+    this.#running ??= this.#run().catch((error: unknown) => {
+      if (!this.#stop.signal.aborted) throw error;
+    });
+  }
+
+  async #run(): Promise<void> {
+    for await (const message of this.#options.messenger.messages({ signal: this.#stop.signal })) {
+      if (isFiduciaryMessageType(message.type)) await this.handle(message);
+      await this.#options.messenger.consumed(message.position);
+    }
+  }
+
+  /** Handles one message (exposed for callers that read the inbox themselves). Never throws for bad input: it answers with a refusal. */
+  async handle(message: BackupMessage): Promise<void> {
+    let manifest: CID | undefined;
+    try {
+      if (message.type === MESSAGE_TYPES.deposit) {
+        manifest = decodeManifestNotice(message.body);
+        await this.#deposit(message.from, manifest);
+      } else if (message.type === MESSAGE_TYPES.releaseRequest) {
+        const request = decodeReleaseRequest(message.body);
+        manifest = request.manifest;
+        await this.#release(message.from, request.manifest, request.issued, request.proof);
+      }
+    } catch (error) {
+      const code = isBackupError(error) ? error.code : 'UNAVAILABLE';
+      const text = error instanceof Error ? error.message : String(error);
+      this.#options.onEvent?.({ event: 'request-refused', from: message.from, type: message.type, code, message: text });
+      await this.#options.messenger.send(message.from, { type: MESSAGE_TYPES.refusal, body: encodeRefusal({ manifest, code, message: text }) }).catch(() => undefined);
+    }
+  }
+
+  async #verifiedManifest(cid: CID): Promise<SignedManifest> {
+    const timeoutMs = this.#options.fetchTimeoutMs ?? 60_000;
+    const manifest = await readManifest(this.#options.store, cid, { timeoutMs });
+    const node = await this.#options.resolver.resolve(manifest.node).catch((cause: unknown) => {
+      throw new BackupError('NOT_FOUND', `the node ${manifest.node} does not resolve`, { cause });
+    });
+    verifyManifest(manifest, node.keys.sign);
+    if (!manifest.fiduciaries.includes(this.id)) throw new BackupError('NOT_AUTHORISED', 'this identity is not a fiduciary of that backup');
+    return manifest;
+  }
+
+  async #deposit(from: string, cid: CID): Promise<void> {
+    const manifest = await this.#verifiedManifest(cid);
+    if (manifest.node !== from) throw new BackupError('NOT_AUTHORISED', 'only the node a backup is of may deposit it');
+    await this.#options.store.pin(cid, { timeoutMs: this.#options.pinTimeoutMs ?? 30 * 60_000 });
+    await this.#options.db.run('INSERT INTO backup_deposits (manifest, node, created, pinned_at) VALUES (?, ?, ?, ?) ON CONFLICT (manifest) DO NOTHING', [
+      cid.toString(),
+      manifest.node,
+      manifest.created,
+      this.#now(),
+    ]);
+    this.#options.onEvent?.({ event: 'deposit-pinned', node: manifest.node, manifest: cid.toString() });
+    await this.#options.messenger.send(from, { type: MESSAGE_TYPES.deposited, body: encodeManifestNotice(cid) });
+  }
+
+  async #release(requester: string, cid: CID, issued: number, proof: Uint8Array): Promise<void> {
+    const manifest = await this.#verifiedManifest(cid);
+    const maxAge = this.#options.maxProofAgeMs ?? DEFAULT_MAX_PROOF_AGE_MS;
+    if (Math.abs(this.#now() - issued) > maxAge) throw new BackupError('NOT_AUTHORISED', 'the recovery proof is stale (or from the future)');
+    const requesterKeys = await this.#options.resolver.resolve(requester);
+    if (!verifyRecoveryProof(manifest.recovery, { manifest: cid, requester, requesterKem: requesterKeys.keys.kem, issued }, proof)) {
+      throw new BackupError('NOT_AUTHORISED', 'the recovery proof does not verify for this backup, requester and key');
+    }
+    const node = await this.#options.resolver.resolve(manifest.node);
+    const envelope = await readEnvelope(this.#options.store, manifest.envelope, { timeoutMs: this.#options.fetchTimeoutMs ?? 60_000 });
+    const share = await unwrapShare(envelope, { sender: { id: manifest.node, publicKey: node.keys.sign }, recipient: this.#options.recipient });
+    const audit = await this.#appendAudit({ manifest: cid, node: manifest.node, requester, issued, index: share.index });
+    try {
+      await this.#options.messenger.send(requester, { type: MESSAGE_TYPES.release, body: encodeRelease({ manifest: cid, share, audit }) });
+    } finally {
+      share.value.fill(0);
+    }
+    this.#options.onEvent?.({ event: 'share-released', requester, manifest: cid.toString(), audit: audit.toString() });
+  }
+
+  /** Seals an audit entry to this fiduciary, linked to the previous one, stores, pins and records it. */
+  #appendAudit(entry: { manifest: CID; node: string; requester: string; issued: number; index: number }): Promise<CID> {
+    const append = this.#audit.then(async () => {
+      const head = await this.#options.db.get<{ seq: number; cid: string }>('SELECT seq, cid FROM backup_audit ORDER BY seq DESC LIMIT 1');
+      const at = this.#now();
+      const envelope = await sealEnvelope({
+        from: this.#options.signer,
+        to: [{ id: this.id, publicKey: this.#options.recipient.publicKey }],
+        type: AUDIT_TYPE,
+        ...(head === undefined ? {} : { prev: CID.parse(head.cid) }),
+        body: dagCbor.encode({ v: BACKUP_VERSION, event: 'release', manifest: entry.manifest, node: entry.node, requester: entry.requester, issued: entry.issued, index: entry.index, at }),
+      });
+      const cid = await putEnvelopeBytes(this.#options.store, encodeEnvelope(envelope));
+      await this.#options.store.pin(cid, { recursive: false });
+      await this.#options.db.run('INSERT INTO backup_audit (seq, cid, manifest, requester, at) VALUES (?, ?, ?, ?, ?)', [
+        (head?.seq ?? 0) + 1,
+        cid.toString(),
+        entry.manifest.toString(),
+        entry.requester,
+        at,
+      ]);
+      return cid;
+    });
+    this.#audit = append.catch(() => undefined);
+    return append;
+  }
+
+  /** The audit chain, newest first (CIDs of the release entries). */
+  async auditLog(): Promise<Array<{ seq: number; cid: string; manifest: string; requester: string; at: number }>> {
+    return this.#options.db.all('SELECT seq, cid, manifest, requester, at FROM backup_audit ORDER BY seq DESC');
+  }
+
+  /** The manifests this fiduciary holds for `node`, newest first. */
+  async deposits(node: string): Promise<string[]> {
+    const rows = await this.#options.db.all<{ manifest: string }>('SELECT manifest FROM backup_deposits WHERE node = ? ORDER BY created DESC', [node]);
+    return rows.map((row) => row.manifest);
+  }
+
+  /** Stops reading the inbox (the caller closes messenger, store and database). */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+    await this.#audit;
+  }
+}

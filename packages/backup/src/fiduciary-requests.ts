@@ -1,0 +1,146 @@
+/**
+ * The node's side of talking to fiduciaries: depositing a new backup (each fiduciary pins it and
+ * confirms), and, on a fresh machine, asking for the shares of a backup with a recovery proof.
+ * Neither consumes inbox messages: a node's roles read its inbox later and see everything.
+ */
+import type { EnvelopeShare } from '@milagro/envelope';
+import { CID } from 'multiformats/cid';
+import type { BackupMessage, BackupMessenger, KeyResolver } from './backup-messenger.js';
+import { decodeManifestNotice, decodeRefusal, decodeRelease, encodeManifestNotice, encodeReleaseRequest, type Refusal } from './backup-messages.js';
+import { readManifest, type BackupStore } from './backup-store.js';
+import { MESSAGE_TYPES } from './constants.js';
+import { BackupError } from './errors.js';
+import { verifyManifest, type SignedManifest } from './manifest.js';
+import { proveRecovery } from './recovery-credential.js';
+
+/** Reads `messenger`'s inbox until `accept` returns true for the messages seen, or `timeoutMs` passes. */
+async function readUntil(messenger: BackupMessenger, timeoutMs: number, accept: (message: BackupMessage) => boolean): Promise<boolean> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), timeoutMs);
+  try {
+    for await (const message of messenger.messages({ signal: stop.signal })) {
+      if (accept(message)) return true;
+    }
+    return false;
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+  }
+}
+
+export interface DepositOptions {
+  readonly messenger: BackupMessenger;
+  readonly manifest: CID;
+  readonly fiduciaries: readonly string[];
+  /** Wait for this many confirmations (default all); fewer by the deadline is `TIMEOUT`. */
+  readonly minimum?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface DepositOutcome {
+  /** Fiduciaries that pinned the backup. */
+  readonly pinned: readonly string[];
+  readonly refused: ReadonlyArray<{ readonly fiduciary: string } & Refusal>;
+}
+
+/**
+ * Sends the manifest to every fiduciary and waits until `minimum` of them confirm they pinned it
+ * (they fetch the blocks from this node, so keep it running until then).
+ * @throws BackupError `TIMEOUT` (fewer confirmations by the deadline), `NOT_AUTHORISED` (too many refused)
+ */
+export async function depositBackup(options: DepositOptions): Promise<DepositOutcome> {
+  const { messenger, manifest, fiduciaries } = options;
+  const minimum = options.minimum ?? fiduciaries.length;
+  const pinned = new Set<string>();
+  const refused: Array<{ fiduciary: string } & Refusal> = [];
+  for (const fiduciary of fiduciaries) await messenger.send(fiduciary, { type: MESSAGE_TYPES.deposit, body: encodeManifestNotice(manifest) });
+  const done = await readUntil(messenger, options.timeoutMs ?? 10 * 60_000, (message) => {
+    if (!fiduciaries.includes(message.from)) return false;
+    try {
+      if (message.type === MESSAGE_TYPES.deposited && decodeManifestNotice(message.body).equals(manifest)) pinned.add(message.from);
+      if (message.type === MESSAGE_TYPES.refusal) {
+        const refusal = decodeRefusal(message.body);
+        if (refusal.manifest?.equals(manifest) === true && !refused.some((r) => r.fiduciary === message.from)) refused.push({ fiduciary: message.from, ...refusal });
+      }
+    } catch {
+      return false; // not ours to judge; ignore
+    }
+    if (fiduciaries.length - refused.length < minimum) throw new BackupError('NOT_AUTHORISED', `${refused.length} fiduciaries refused the backup (${refused.map((r) => r.code).join(', ')})`);
+    return pinned.size >= minimum;
+  });
+  if (!done) throw new BackupError('TIMEOUT', `only ${pinned.size} of ${minimum} fiduciaries confirmed the backup in time`);
+  return { pinned: [...pinned], refused };
+}
+
+export interface RequestSharesOptions {
+  /** The restoring node's messenger: its identity is what the recovery proof names. */
+  readonly messenger: BackupMessenger;
+  /** The restoring identity's X-Wing public key (the shares come sealed to it). */
+  readonly requesterKem: Uint8Array;
+  readonly store: Pick<BackupStore, 'getDag'>;
+  readonly resolver: KeyResolver;
+  readonly manifest: CID | string;
+  /** The owner's recovery secret. */
+  readonly recoverySecret: string;
+  readonly timeoutMs?: number;
+  readonly now?: () => number;
+}
+
+export interface CollectedShares {
+  readonly manifest: SignedManifest;
+  readonly manifestCid: CID;
+  /** The node's composite signing key, from its identity document. */
+  readonly nodeSigningKey: Uint8Array;
+  readonly shares: readonly EnvelopeShare[];
+  /** Fiduciary → audit entry of its release. */
+  readonly releasedBy: ReadonlyArray<{ readonly fiduciary: string; readonly audit: string }>;
+  readonly refused: ReadonlyArray<{ readonly fiduciary: string } & Refusal>;
+}
+
+/**
+ * Proves control of the recovery credential to every fiduciary of the backup and collects k shares.
+ * Fiduciaries that are offline simply never answer; it is enough that k do.
+ * @throws BackupError `NOT_AUTHORISED` (more than n − k refused: wrong secret), `TIMEOUT`, `MALFORMED` / `NOT_FOUND` (manifest)
+ */
+export async function requestShares(options: RequestSharesOptions): Promise<CollectedShares> {
+  const manifestCid = typeof options.manifest === 'string' ? CID.parse(options.manifest) : options.manifest;
+  const unverified = await readManifest(options.store, manifestCid, { timeoutMs: options.timeoutMs ?? 60_000 });
+  const node = await options.resolver.resolve(unverified.node).catch((cause: unknown) => {
+    throw new BackupError('NOT_FOUND', `the node ${unverified.node} does not resolve`, { cause });
+  });
+  const manifest = verifyManifest(unverified, node.keys.sign);
+  const issued = (options.now ?? Date.now)();
+  const proof = proveRecovery(options.recoverySecret, { manifest: manifestCid, requester: options.messenger.id, requesterKem: options.requesterKem, issued });
+  const body = encodeReleaseRequest({ manifest: manifestCid, issued, proof });
+  for (const fiduciary of manifest.fiduciaries) await options.messenger.send(fiduciary, { type: MESSAGE_TYPES.releaseRequest, body });
+
+  const shares = new Map<string, EnvelopeShare>();
+  const releasedBy: Array<{ fiduciary: string; audit: string }> = [];
+  const refused: Array<{ fiduciary: string } & Refusal> = [];
+  const k = manifest.threshold;
+  const n = manifest.fiduciaries.length;
+  const done = await readUntil(options.messenger, options.timeoutMs ?? 10 * 60_000, (message) => {
+    const index = manifest.fiduciaries.indexOf(message.from);
+    if (index < 0 || shares.has(message.from)) return false;
+    try {
+      if (message.type === MESSAGE_TYPES.release) {
+        const release = decodeRelease(message.body);
+        if (release.manifest.equals(manifestCid) && release.share.index === index + 1) {
+          shares.set(message.from, release.share);
+          releasedBy.push({ fiduciary: message.from, audit: release.audit.toString() });
+        }
+      } else if (message.type === MESSAGE_TYPES.refusal) {
+        const refusal = decodeRefusal(message.body);
+        if (refusal.manifest?.equals(manifestCid) === true && !refused.some((r) => r.fiduciary === message.from)) refused.push({ fiduciary: message.from, ...refusal });
+      }
+    } catch {
+      return false;
+    }
+    if (n - refused.length < k) {
+      throw new BackupError('NOT_AUTHORISED', `${refused.length} of ${n} fiduciaries refused the release (${[...new Set(refused.map((r) => r.code))].join(', ')}): ${refused[0]?.message ?? ''}`);
+    }
+    return shares.size >= k;
+  });
+  if (!done) throw new BackupError('TIMEOUT', `only ${shares.size} of the ${k} shares needed arrived in time (${refused.length} refused)`);
+  return { manifest, manifestCid, nodeSigningKey: node.keys.sign, shares: [...shares.values()], releasedBy, refused };
+}
