@@ -1,0 +1,132 @@
+/**
+ * In-process operators for custody tests: each has a real SQLite file, a real encrypted-file key
+ * store and a CustodyService; messages travel through an in-memory transport that keeps
+ * per-sender-per-recipient order (as @milagro/messaging does) and lets a test drop or tamper with
+ * any message. Identities are fake CIDs with real composite keys (looked up from a map instead of
+ * the PKI); the principal and approvers sign with in-memory composite keys.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as dagCbor from '@ipld/dag-cbor';
+import { generateCompositeKeyPair, utf8ToBytes } from '@milagro/crypto';
+import { compositeSigner } from '@milagro/envelope';
+import { FileKeyStore } from '@milagro/keystore';
+import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import { CID } from 'multiformats/cid';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { CustodyRepository } from '../../src/custody-repository.js';
+import { CustodyService, type CustodyMessage, type CustodyNotice, type CustodyServiceOptions } from '../../src/custody-service.js';
+import type { CustodySigner } from '../../src/principal.js';
+import type { SpendingPolicy, VaultDefinition } from '../../src/vault.js';
+
+export type Interceptor = (message: CustodyMessage & { readonly to: string }) => CustodyMessage | undefined;
+
+export interface Operator {
+  readonly name: string;
+  readonly id: string;
+  readonly dir: string;
+  keyStore: FileKeyStore;
+  db: SqlDatabase;
+  service: CustodyService;
+  readonly notices: CustodyNotice[];
+  stopped: boolean;
+}
+
+export async function fakeIdentity(name: string): Promise<string> {
+  return CID.create(1, dagCbor.code, await sha256.digest(utf8ToBytes(name))).toString();
+}
+
+export class CustodyNetwork {
+  readonly operators: Operator[] = [];
+  readonly interceptors: Interceptor[] = [];
+  readonly sent: Array<CustodyMessage & { readonly to: string }> = [];
+  readonly keys = new Map<string, Uint8Array>();
+  readonly #queues = new Map<string, Promise<void>>();
+  readonly #byId = new Map<string, Operator>();
+
+  static async create(names: readonly string[], options: Partial<CustodyServiceOptions> = {}): Promise<CustodyNetwork> {
+    const network = new CustodyNetwork();
+    for (const name of names) {
+      const id = await fakeIdentity(name);
+      network.keys.set(id, generateCompositeKeyPair().publicKey);
+      const dir = await mkdtemp(join(tmpdir(), `milagro-custody-${name}-`));
+      const operator = { name, id, dir, notices: [], stopped: false } as unknown as Operator;
+      network.operators.push(operator);
+      network.#byId.set(id, operator);
+      await network.start(operator, options);
+    }
+    return network;
+  }
+
+  /** A principal or approver: a fake identity with a real composite key the operators can look up. */
+  async party(name: string): Promise<CustodySigner> {
+    const id = await fakeIdentity(name);
+    const pair = generateCompositeKeyPair();
+    this.keys.set(id, pair.publicKey);
+    return compositeSigner(id, pair.secretKey);
+  }
+
+  operator(name: string): Operator {
+    const found = this.operators.find((o) => o.name === name);
+    if (!found) throw new Error(`no operator ${name}`);
+    return found;
+  }
+
+  async start(operator: Operator, options: Partial<CustodyServiceOptions> = {}): Promise<void> {
+    operator.db = await openSqliteDatabase({ path: join(operator.dir, 'state.db') });
+    operator.keyStore = await FileKeyStore.open({ path: join(operator.dir, 'keys'), passphrase: 'test passphrase', scrypt: { N: 2 ** 10, r: 8, p: 1 } });
+    operator.service = await CustodyService.open({
+      self: operator.id,
+      keyStore: operator.keyStore,
+      repository: await CustodyRepository.open(operator.db),
+      send: (peer, message) => this.#transmit(operator.id, peer, message),
+      signingKey: async (identity) => {
+        const key = this.keys.get(identity);
+        if (!key) throw new Error('unknown identity');
+        return key;
+      },
+      roundTimeoutMs: 30_000,
+      onNotice: (notice) => operator.notices.push(notice),
+      ...options,
+    });
+    operator.stopped = false;
+  }
+
+  async stop(operator: Operator): Promise<void> {
+    operator.stopped = true;
+    await operator.service.close();
+    await operator.keyStore.close();
+    await operator.db.close();
+  }
+
+  async close(): Promise<void> {
+    for (const operator of this.operators) if (!operator.stopped) await this.stop(operator).catch(() => undefined);
+    await Promise.all(this.operators.map((o) => rm(o.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })));
+  }
+
+  definition(vaultId: string, principal: string, threshold: number, policy: Partial<SpendingPolicy> = {}, names?: readonly string[]): VaultDefinition {
+    const operators = (names ?? this.operators.map((o) => o.name)).map((n) => this.operator(n).id);
+    return { vaultId, principal, operators, threshold, policy: { approvers: [], approvals: 0, maxAmountSats: 100_000_000, destinations: [], allowMessages: true, ...policy } };
+  }
+
+  #transmit(from: string, to: string, message: { type: string; body: Uint8Array }): Promise<void> {
+    const envelope = { from, to, type: message.type, body: message.body.slice() };
+    this.sent.push(envelope);
+    let delivered: CustodyMessage | undefined = envelope;
+    for (const intercept of this.interceptors) {
+      delivered = intercept({ ...delivered, to });
+      if (!delivered) return Promise.resolve();
+    }
+    const recipient = this.#byId.get(to);
+    if (!recipient) return Promise.reject(new Error(`unknown recipient ${to}`));
+    const key = `${from}>${to}`;
+    const message_ = delivered;
+    const next = (this.#queues.get(key) ?? Promise.resolve())
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => (recipient.stopped ? undefined : recipient.service.handleMessage(message_)))
+      .catch(() => undefined); // a stopped recipient loses the message, as a crashed process would
+    this.#queues.set(key, next);
+    return Promise.resolve();
+  }
+}
