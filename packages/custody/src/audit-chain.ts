@@ -6,7 +6,7 @@
  * hold public facts only (ids, hashes, indices, reasons), never key shares or nonces.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { encodeEnvelope, envelopeCid, sealEnvelope, type EnvelopeSigner, type RecipientPublicKey } from '@milagro/envelope';
+import { decodeEnvelope, encodeEnvelope, envelopeCid, openEnvelope, sealEnvelope, type EnvelopeRecipientKey, type EnvelopeSigner, type RecipientPublicKey, type SenderPublicKey } from '@milagro/envelope';
 
 /** The envelope type of audit entries. */
 export const AUDIT_ENTRY_TYPE = 'milagro/custody/audit';
@@ -71,4 +71,37 @@ export class AuditChain {
     await this.#options.store.putDag(dagCbor.decode(bytes), { pin: true, recursive: false });
     return envelopeCid(bytes).toString();
   }
+}
+
+/** One opened audit entry. */
+export interface OpenedAuditEntry {
+  readonly cid: string;
+  readonly prev?: string;
+  readonly entry: AuditEntry & { readonly at: number };
+}
+
+/**
+ * Reads a chain back from `head`, newest first, verifying each envelope's signature by the
+ * operator and following `prev` (at most `limit` entries). For operators and principals alike.
+ */
+export async function readAuditChain(options: {
+  readonly get: (cid: string) => Promise<Uint8Array>;
+  readonly head: string;
+  readonly operator: SenderPublicKey;
+  readonly recipient: EnvelopeRecipientKey;
+  readonly limit?: number;
+}): Promise<OpenedAuditEntry[]> {
+  const out: OpenedAuditEntry[] = [];
+  let cid: string | undefined = options.head;
+  while (cid !== undefined && out.length < (options.limit ?? 10_000)) {
+    const bytes = await options.get(cid);
+    if (envelopeCid(bytes).toString() !== cid) throw new Error('an audit entry does not match its CID');
+    const envelope = decodeEnvelope(bytes);
+    if (envelope.header.type !== AUDIT_ENTRY_TYPE) throw new Error('not an audit entry');
+    const { body } = await openEnvelope(envelope, { sender: options.operator, recipient: options.recipient });
+    const prev = envelope.header.prev?.toString();
+    out.push({ cid, ...(prev === undefined ? {} : { prev }), entry: dagCbor.decode(body) as AuditEntry & { at: number } });
+    cid = prev;
+  }
+  return out;
 }

@@ -45,5 +45,5 @@ export { planSpend, finalisePsbt, type SpendPlan } from './spend.js';
 export { FrostDkg, BlameError, operatorIdentifier, type Blame, type DkgCommitment, type VaultKey } from './frost-dkg.js';
 export { CustodyService, vaultShareLabel, refreshMessage, type CustodyServiceOptions, type CustodyMessage, type CustodyNotice, type CustodyTransport, type VaultStatus, type SpendOutcome } from './custody-service.js';
 export { CustodyRepository, type StoredVault, type StoredRequest, type SignResult, type VaultState, type RequestState } from './custody-repository.js';
-export { AuditChain, AUDIT_ENTRY_TYPE, type AuditEntry, type AuditChainOptions, type AuditStore } from './audit-chain.js';
+export { AuditChain, readAuditChain, AUDIT_ENTRY_TYPE, type AuditEntry, type AuditChainOptions, type AuditStore, type OpenedAuditEntry } from './audit-chain.js';
 export { CUSTODY_MESSAGE_PREFIX, CUSTODY_MESSAGE_TYPES } from './custody-protocol.js';

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { generateCompositeKeyPair, utf8ToBytes } from '@milagro/crypto';
 import { compositeSigner } from '@milagro/envelope';
-import { FileKeyStore } from '@milagro/keystore';
+import { FileKeyStore, MemoryKeyStore } from '@milagro/keystore';
+import { createIdentity, identitySigner, type OwnedIdentity } from '@milagro/pki';
+import { AuditChain } from '../../src/audit-chain.js';
 import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
@@ -31,6 +33,27 @@ export interface Operator {
   service: CustodyService;
   readonly notices: CustodyNotice[];
   stopped: boolean;
+  /** With `audit: true`: the operator's PKI identity (its keys in `identityKeys`). */
+  identity?: OwnedIdentity;
+  identityKeys?: MemoryKeyStore;
+}
+
+/** Blocks in memory with the ContentStore calls the PKI and the audit chain use. */
+export class MemoryBlockStore {
+  readonly blocks = new Map<string, Uint8Array>();
+
+  async putDag(value: unknown): Promise<CID> {
+    const bytes = dagCbor.encode(value);
+    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
+    this.blocks.set(cid.toString(), bytes);
+    return cid;
+  }
+
+  async get(cid: CID | string): Promise<Uint8Array> {
+    const bytes = this.blocks.get(cid.toString());
+    if (bytes === undefined) throw new Error(`block ${cid.toString()} not found`);
+    return bytes;
+  }
 }
 
 export async function fakeIdentity(name: string): Promise<string> {
@@ -45,16 +68,29 @@ export class CustodyNetwork {
   readonly #queues = new Map<string, Promise<void>>();
   readonly #byId = new Map<string, Operator>();
 
-  static async create(names: readonly string[], options: Partial<CustodyServiceOptions> = {}): Promise<CustodyNetwork> {
+  readonly store = new MemoryBlockStore();
+
+  /** `audit`: operators get real PKI identities (in a shared in-memory block store) and keep audit chains. */
+  static async create(names: readonly string[], options: Partial<CustodyServiceOptions> & { audit?: boolean } = {}): Promise<CustodyNetwork> {
     const network = new CustodyNetwork();
+    const { audit = false, ...serviceOptions } = options;
     for (const name of names) {
-      const id = await fakeIdentity(name);
-      network.keys.set(id, generateCompositeKeyPair().publicKey);
+      let id: string;
+      let identity: OwnedIdentity | undefined;
+      const identityKeys = new MemoryKeyStore();
+      if (audit) {
+        identity = await createIdentity({ keyStore: identityKeys, store: network.store, labelPrefix: `identity/${name}` });
+        id = identity.id.toString();
+        network.keys.set(id, identity.document.keys.sign);
+      } else {
+        id = await fakeIdentity(name);
+        network.keys.set(id, generateCompositeKeyPair().publicKey);
+      }
       const dir = await mkdtemp(join(tmpdir(), `milagro-custody-${name}-`));
-      const operator = { name, id, dir, notices: [], stopped: false } as unknown as Operator;
+      const operator = { name, id, dir, notices: [], stopped: false, ...(identity ? { identity, identityKeys } : {}) } as unknown as Operator;
       network.operators.push(operator);
       network.#byId.set(id, operator);
-      await network.start(operator, options);
+      await network.start(operator, serviceOptions);
     }
     return network;
   }
@@ -88,6 +124,15 @@ export class CustodyNetwork {
       },
       roundTimeoutMs: 30_000,
       onNotice: (notice) => operator.notices.push(notice),
+      ...(operator.identity && operator.identityKeys
+        ? {
+            audit: new AuditChain({
+              signer: identitySigner(operator.identity, operator.identityKeys),
+              self: { id: operator.id, publicKey: operator.identity.document.keys.kem },
+              store: this.store,
+            }),
+          }
+        : {}),
       ...options,
     });
     operator.stopped = false;
