@@ -10,6 +10,8 @@ export interface ConfigChoices {
   readonly http: { readonly host: string; readonly port: number };
   readonly peers: readonly string[];
   readonly swarmKeyFile?: string;
+  /** RPC URL of a Kubo daemon to use instead of the embedded IPFS node. */
+  readonly kuboUrl?: string;
   readonly keyStore:
     | { readonly kind: 'file'; readonly passphraseEnv: string; readonly scryptLogN?: number }
     | { readonly kind: 'pkcs11'; readonly module: string; readonly tokenLabel?: string; readonly pinEnv: string };
@@ -39,8 +41,14 @@ export function renderConfig(choices: ConfigChoices): string {
     `  host: ${inline(choices.http.host)}  # 0.0.0.0 to accept connections from other hosts`,
     `  port: ${choices.http.port}`,
     '',
-    '# Embedded IPFS node: consortium peers to keep connected (multiaddrs ending in /p2p/<peer id>).',
-    'ipfs:',
+    ...(choices.kuboUrl === undefined
+      ? ['# Embedded IPFS node: consortium peers to keep connected (multiaddrs ending in /p2p/<peer id>).', 'ipfs:']
+      : [
+          '# IPFS through a Kubo daemon (started with --enable-pubsub-experiment); keep its RPC API on loopback or a private network.',
+          'ipfs:',
+          `  kubo: { url: ${inline(choices.kuboUrl)} }`,
+          '  # Consortium peers the daemon keeps connected (multiaddrs ending in /p2p/<peer id>).',
+        ]),
     `  peers: ${inline(choices.peers)}`,
     ...(choices.swarmKeyFile === undefined ? ['  # swarmKey: { file: /run/secrets/swarm.key }  # private-network key'] : [`  swarmKey: { file: ${inline(choices.swarmKeyFile)} }  # private-network key`]),
     '',

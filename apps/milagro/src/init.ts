@@ -1,5 +1,5 @@
 /**
- * `milagro init --yes`: writes a commented config.yaml and creates the node's identity (the node is
+ * `milagro init` (questions: init-questions.ts) and `milagro init --yes`: writes a commented config.yaml and creates the node's identity (the node is
  * started once and closed). It never replaces an existing config or identity silently: without
  * `--force` it refuses and changes nothing; with `--force` it first moves the data dir and copies
  * the config aside (`<name>.backup-<time>`).
@@ -36,6 +36,8 @@ export interface InitOptions {
   readonly mfaThreshold?: string;
   readonly mfaDtas: readonly string[];
   readonly mfaActivation: string;
+  /** `embedded` or the RPC URL of a Kubo daemon. */
+  readonly ipfs: string;
 }
 
 export interface InitResult {
@@ -77,9 +79,16 @@ function choicesFrom(options: InitOptions): ConfigChoices {
     });
     mfa = { issuer: options.mfaIssuer as string, realmId: options.mfaRealm as string, threshold: integer('mfa-threshold', options.mfaThreshold as string), dtas, activation: options.mfaActivation };
   }
+  let kuboUrl: string | undefined;
+  if (options.ipfs !== 'embedded') {
+    if (!/^https?:\/\/\S+$/.test(options.ipfs)) throw new UsageError(`--ipfs: expected embedded or the RPC URL of a Kubo daemon (http://127.0.0.1:5001), found ${JSON.stringify(options.ipfs)}`);
+    if (!kuboSupported()) throw new UsageError('--ipfs <Kubo URL>: this build of @milagro/node runs the embedded IPFS node only (its config has no ipfs.kubo yet); use --ipfs embedded');
+    kuboUrl = options.ipfs;
+  }
   return {
     roles,
     dataDir: options.dataDir,
+    ...(kuboUrl === undefined ? {} : { kuboUrl }),
     http: { host: options.httpHost, port: integer('http-port', options.httpPort) },
     peers: options.peers,
     ...(options.swarmKeyFile === undefined ? {} : { swarmKeyFile: resolve(options.swarmKeyFile) }),
@@ -94,13 +103,18 @@ function choicesFrom(options: InitOptions): ConfigChoices {
   };
 }
 
+/** Whether the node's config schema knows `ipfs.kubo` (a Kubo daemon instead of the embedded node). */
+function kuboSupported(): boolean {
+  return milagroConfigSchema.safeParse({ roles: ['dta'], dataDir: '.', ipfs: { kubo: { url: 'http://127.0.0.1:5001' } } }).success;
+}
+
 /** Whether `dataDir` holds anything (an identity, blocks, a database): then it is not ours to overwrite. */
 function inUse(dataDir: string): boolean {
   return existsSync(dataDir) && readdirSync(dataDir).length > 0;
 }
 
 export async function init(options: InitOptions, progress: (step: string) => void): Promise<InitResult> {
-  if (!options.yes) throw new UsageError('interactive init is not available yet: pass --yes with the choices as flags (see `milagro help`)');
+  if (!options.yes) throw new UsageError('milagro init asks its questions on a terminal: run it on one, pass --interactive to answer on stdin, or --yes with the choices as flags (see `milagro help`)');
   const configPath = resolve(options.config);
   const choices = choicesFrom(options);
   const text = renderConfig(choices);

@@ -4,6 +4,8 @@
  *   milagro init --yes --data-dir ./data --roles dta,mfa [...]   write config.yaml, create the identity
  *   milagro start [--config config.yaml]                         run the configured roles
  *   milagro status [--config config.yaml] [--json]               ask the running node
+ *   milagro identity show|rotate [--config config.yaml]          the node's identity; rotate its keys
+ *   milagro realm create|join|status ...                          the D-TA ceremony
  *   milagro dev up|down [--dir .milagro-dev]                     a local development cluster
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. Every command takes `--json`.
@@ -13,23 +15,38 @@ import { isNodeError } from '@milagro/node';
 import { loadMilagroConfig } from './config.js';
 import { CLUSTER_FILE, devDown, devUp, type DevCluster } from './dev-cluster.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
-import { init } from './init.js';
+import { identityRotate, identityShow } from './identity.js';
+import { init, type InitOptions } from './init.js';
+import { askInitChoices } from './init-questions.js';
+import { realmCreate, realmJoin, realmStatus, type RealmStatus } from './realm.js';
 import { start } from './start.js';
 import { status } from './status.js';
 
 const USAGE = `usage: milagro <command> [options]
 
 commands:
-  init    --yes [--config config.yaml] [--data-dir ./data] [--roles dta,mfa] [--force]
+  init    [--yes | --interactive] [--config config.yaml] [--data-dir ./data] [--roles dta,mfa] [--force]
+          [--ipfs embedded|<Kubo RPC URL>]
           [--http-host 127.0.0.1] [--http-port 8080] [--peer <multiaddr>]... [--swarm-key-file <path>]
           [--keystore file|pkcs11] [--passphrase-env MILAGRO_KEYSTORE_PASSPHRASE]
           [--pkcs11-module <path>] [--pkcs11-token-label <label>] [--pkcs11-pin-env MILAGRO_HSM_PIN]
           [--curve-backend mcl|noble] [--log-level info] [--trusted-proposer <identity>]...
           [--mfa-issuer <url>] [--mfa-realm <id>] [--mfa-threshold <t>] [--mfa-dta <identity>=<url>]...
           [--mfa-activation admin|development-outbox]
-          writes a commented config and creates the node identity; refuses to replace either without --force
+          writes a commented config and creates the node identity; refuses to replace either without --force;
+          without --yes it asks (on a terminal, or on stdin with --interactive), offering the --yes values
   start   [--config config.yaml]       runs the roles the config lists (SIGTERM/SIGINT stop it cleanly)
   status  [--config config.yaml]       asks the running node for /readyz and /v1/node
+  identity show [--config config.yaml]
+          the identity, its head, rotations and current public keys (from the running node, or offline)
+  identity rotate [--config config.yaml]
+          publishes a rotation to the pre-rotated keys; the node must be stopped (start it again after)
+  realm join --proposer <identity|url> [--config config.yaml]
+          trusts that D-TA to propose realms to this one (edits config.yaml; restart a running node)
+  realm create <realm> --member <identity|url>... --threshold <t> --mfa-service <identity|url>
+          [--wait] [--timeout 600] [--config config.yaml]
+          the running node proposes the realm (listed first unless named) and the members run the DKG
+  realm status <realm> [--wait] [--timeout 600] [--config config.yaml]
   dev up  [--dir .milagro-dev] [--demo-port 0] [--foreground]
           starts a local deployment (three D-TAs, an MFA node, the demo page) and writes its URLs to
           <dir>/dev-cluster.json; the processes keep running (with --foreground: until Ctrl-C)
@@ -47,6 +64,8 @@ const common = {
 const initOptions = {
   ...common,
   yes: { type: 'boolean', short: 'y', default: false },
+  interactive: { type: 'boolean', default: false },
+  ipfs: { type: 'string', default: 'embedded' },
   force: { type: 'boolean', default: false },
   'data-dir': { type: 'string', default: './data' },
   roles: { type: 'string', default: 'dta' },
@@ -77,6 +96,85 @@ const devOptions = {
   'demo-port': { type: 'string', default: '0' },
   foreground: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
+
+const realmOptions = {
+  ...common,
+  member: { type: 'string', multiple: true, default: [] },
+  threshold: { type: 'string' },
+  'mfa-service': { type: 'string' },
+  proposer: { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  timeout: { type: 'string', default: '600' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Progress lines for people (none with --json, whose stdout is one object). */
+function progressPrinter(quiet: boolean): (step: string) => void {
+  const started = performance.now();
+  return (step) => {
+    if (!quiet) process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${step}\n`);
+  };
+}
+
+function wholeNumber(flag: string, value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value)) throw new UsageError(`--${flag}: expected a whole number, found ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
+  return Number(value);
+}
+
+async function identity(argv: readonly string[]): Promise<Outcome> {
+  const [action, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: common, strict: true, allowPositionals: false });
+  json = values.json;
+  if (values.help) return { code: EXIT_OK, text: USAGE, json: { ok: true, usage: USAGE } };
+  if (action === 'show') {
+    const shown = await identityShow(loadMilagroConfig(values.config));
+    const keys = Object.entries(shown.keys).map(([type, key]) => `  ${type.padEnd(10)}${key.fingerprint}`);
+    const text = [`identity  ${shown.identity}`, `head      ${shown.head}`, `rotations ${shown.rotations}${shown.running ? ' (from the running node)' : ''}`, 'current keys:', ...keys].join('\n');
+    return { code: EXIT_OK, text, json: { ok: true, ...shown } };
+  }
+  if (action === 'rotate') {
+    const rotated = await identityRotate(loadMilagroConfig(values.config), progressPrinter(values.json));
+    return { code: EXIT_OK, text: `rotated ${rotated.identity}: head ${rotated.head} (rotation ${rotated.rotations}); start the node again`, json: { ok: true, ...rotated } };
+  }
+  throw new UsageError(`milagro identity: expected show or rotate, found ${JSON.stringify(action ?? '')}`);
+}
+
+function describeRealm(realm: RealmStatus): string {
+  return `realm ${realm.realmId}: ${realm.state}, ${realm.threshold} of ${realm.members.length}, epoch ${realm.epoch}${realm.groupPublicKey === undefined ? '' : `, group key ${realm.groupPublicKey}`}`;
+}
+
+async function realm(argv: readonly string[]): Promise<Outcome> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parseArgs({ args: rest, options: realmOptions, strict: true, allowPositionals: true });
+  json = values.json;
+  if (values.help) return { code: EXIT_OK, text: USAGE, json: { ok: true, usage: USAGE } };
+  const progress = progressPrinter(values.json);
+  const realmId = (): string => {
+    if (positionals.length !== 1) throw new UsageError(`milagro realm ${action ?? ''}: expected one realm id, found ${positionals.length}`);
+    return positionals[0] as string;
+  };
+  if (action === 'create') {
+    if (values['mfa-service'] === undefined) throw new UsageError('milagro realm create needs --mfa-service <identity|url> (the MFA node the realm serves)');
+    const created = await realmCreate(
+      loadMilagroConfig(values.config),
+      { realmId: realmId(), members: values.member, threshold: wholeNumber('threshold', values.threshold), mfaService: values['mfa-service'], wait: values.wait, timeoutMs: wholeNumber('timeout', values.timeout) * 1000 },
+      progress,
+    );
+    return { code: EXIT_OK, text: values.wait ? describeRealm(created) : `${describeRealm(created)}; follow it with: milagro realm status ${created.realmId} --wait`, json: { ok: true, ...created } };
+  }
+  if (action === 'status') {
+    const shown = await realmStatus(loadMilagroConfig(values.config), realmId(), values.wait, wholeNumber('timeout', values.timeout) * 1000, progress);
+    return { code: EXIT_OK, text: describeRealm(shown), json: { ok: true, ...shown } };
+  }
+  if (action === 'join') {
+    if (values.proposer === undefined) throw new UsageError('milagro realm join needs --proposer <identity|url> (the D-TA that will propose the realm)');
+    const joined = await realmJoin(values.config, loadMilagroConfig(values.config), values.proposer);
+    const text = !joined.changed
+      ? `${joined.proposer} is already a trusted proposer`
+      : `${joined.config}: trusts ${joined.proposer} to propose realms${joined.restartNeeded ? '; restart the running node for it to take effect' : ''}`;
+    return { code: EXIT_OK, text: joined.identity === undefined ? text : `${text}\nthis node's identity (for --member): ${joined.identity}`, json: { ok: true, ...joined } };
+  }
+  throw new UsageError(`milagro realm: expected create, join or status, found ${JSON.stringify(action ?? '')}`);
+}
 
 /** What `dev up` prints for people. */
 function describeCluster(cluster: DevCluster): string {
@@ -165,8 +263,7 @@ async function run(argv: readonly string[]): Promise<Outcome | undefined> {
       const progress = (step: string): void => {
         if (!values.json) process.stdout.write(`  ${step}\n`);
       };
-      const result = await init(
-        {
+      let options: InitOptions = {
           config: values.config,
           yes: values.yes,
           force: values.force,
@@ -190,9 +287,12 @@ async function run(argv: readonly string[]): Promise<Outcome | undefined> {
           ...(values['mfa-threshold'] === undefined ? {} : { mfaThreshold: values['mfa-threshold'] }),
           mfaDtas: values['mfa-dta'],
           mfaActivation: values['mfa-activation'],
-        },
-        progress,
-      );
+          ipfs: values.ipfs,
+      };
+      if (!values.yes && (values.interactive || process.stdin.isTTY)) {
+        options = await askInitChoices(options, { input: process.stdin, output: values.json ? process.stderr : process.stdout });
+      }
+      const result = await init(options, progress);
       return { code: EXIT_OK, text: `wrote ${result.config}; node identity ${result.identity}; start it with: milagro start --config ${result.config}`, json: { ok: true, ...result } };
     }
     case 'start': {
@@ -214,6 +314,10 @@ async function run(argv: readonly string[]): Promise<Outcome | undefined> {
         : `${result.error}; roles ${result.roles.join(', ')}`;
       return { code, text, json: { ok: result.ready, ...result } };
     }
+    case 'identity':
+      return identity(rest);
+    case 'realm':
+      return realm(rest);
     case 'dev':
       return dev(rest);
     case undefined:

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MilagroConfig } from './config.js';
+import { isRunning } from './detached-process.js';
 import { RUN_FILE } from './start.js';
 
 export interface NodeStatus {
@@ -15,6 +16,18 @@ export interface NodeStatus {
   readonly peerId?: string;
   readonly addresses?: readonly string[];
   readonly error?: string;
+}
+
+/** The node's process and URL, when its run file names a live process (a crashed node leaves a stale file behind). */
+export function runningNode(config: MilagroConfig): { readonly pid: number; readonly url: string } | undefined {
+  const runFile = join(config.dataDir, RUN_FILE);
+  if (!existsSync(runFile)) return undefined;
+  try {
+    const { pid, url } = JSON.parse(readFileSync(runFile, 'utf8')) as { pid?: unknown; url?: unknown };
+    return typeof pid === 'number' && typeof url === 'string' && isRunning(pid) ? { pid, url } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the node listens: its run file when it is running, else the configured address (a wildcard host asked on loopback). */

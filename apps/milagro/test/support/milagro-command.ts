@@ -15,11 +15,13 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-export function runMilagro(args: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
+/** Runs `milagro <args>` to its end; `input`, when given, is written to its stdin (else stdin is closed). */
+export function runMilagro(args: readonly string[], env: Record<string, string> = {}, input?: string): Promise<CommandResult> {
   const child = spawn(process.execPath, ['--no-warnings', '--experimental-transform-types', '--import', SOURCE_IMPORTS, ENTRY, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
