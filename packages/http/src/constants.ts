@@ -9,6 +9,9 @@ export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 /** Largest accepted JSON request body, in bytes, unless `bodyLimit` says otherwise. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+/** Time a client has to send a whole request (headers and body) unless `requestTimeoutMs` says otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** A readiness check that has not answered within this time counts as failing. */
 export const READY_CHECK_TIMEOUT_MS = 5_000;
 

@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import {
   DEFAULT_BODY_LIMIT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   PROBLEM_MEDIA_TYPE,
   READY_CHECK_TIMEOUT_MS,
@@ -43,6 +44,12 @@ export interface HttpServerOptions {
   errorMapper?: ErrorMapper;
   /** How long `close()` waits for in-flight requests; default 10 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * Time a client has to send a whole request, headers and body (default 30 s). A slower client
+   * (slowloris: headers or body trickled a byte at a time) gets 408 and its connection is closed,
+   * so it cannot hold sockets and memory. Checked every `min(5 s, requestTimeoutMs / 2)`.
+   */
+  requestTimeoutMs?: number;
   /**
    * Cross-origin access for browser clients on other origins (a page using the MFA client SDK
    * fetches shares from the D-TAs). Only the listed origins (`https://login.example`, no path) or
@@ -113,6 +120,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0) throw new HttpKitError('INVALID_ARGUMENT', 'bodyLimit must be a non-negative integer');
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 100) throw new HttpKitError('INVALID_ARGUMENT', 'requestTimeoutMs must be an integer of at least 100');
   const logger = options.logger ?? pino({ name: 'milagro-http' });
   const metrics = createHttpMetrics(options.metrics);
   const routes: RegisteredRoute[] = [];
@@ -254,13 +263,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   const listen = async (listenOptions: ListenOptions = {}): Promise<ListeningHttpServer> => {
-    const server = createServer(app);
+    const server = createServer({ requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(requestTimeoutMs / 2))) }, app);
     // Node's default keep-alive (5 s) races clients that reuse an idle socket just as the server
     // drops it: an event-loop stall of a second or two (a synchronous fsync, a GC pause) turns that
     // into ECONNRESET on a request that never reached the server. Idle connections are cheap here
     // and are closed on shutdown, so keep them well beyond any client's reuse window.
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+    // Only requests in progress are timed (an idle keep-alive connection is not), so the headers
+    // limit can be the request limit: the keep-alive timeout above governs idle connections.
+    server.headersTimeout = Math.min(KEEP_ALIVE_TIMEOUT_MS + 1_000, requestTimeoutMs);
     let inFlight = 0;
     let closing: Promise<void> | undefined;
     server.on('request', (_req: IncomingMessage, res) => {
@@ -340,10 +351,35 @@ function runRoute(route: RegisteredRoute) {
 
 function validate(schema: z.ZodType | undefined, input: unknown, location: 'params' | 'query' | 'body', errors: ValidationError[]): never {
   if (schema === undefined) return {} as never;
+  const unstorable = unstorableStrings(input, location);
+  if (unstorable.length > 0) {
+    errors.push(...unstorable);
+    return undefined as never;
+  }
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data as never;
   errors.push(...validationErrors(location, parsed.error, input));
   return undefined as never;
+}
+
+/** A lone surrogate (in a `u` regex only an unpaired one is a `Cs` code point) or NUL. */
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE_TEXT = /[\p{Cs}\u0000]/u;
+
+/**
+ * Whether `input` holds a string (value or key) that is not well-formed Unicode or contains NUL.
+ * JSON can carry them (`"\ud800"`, `"\u0000"`) but no Milagro API means them, and storage, logs
+ * and other languages' decoders each treat them differently, so every route refuses them before
+ * its schema runs. The error names only the location: keys are the client's and may be secrets.
+ */
+function unstorableStrings(input: unknown, location: string): ValidationError[] {
+  const bad = (value: unknown, depth: number): boolean => {
+    if (typeof value === 'string') return UNSTORABLE_TEXT.test(value);
+    if (depth > 512 || value === null || typeof value !== 'object') return false;
+    if (Array.isArray(value)) return value.some((item) => bad(item, depth + 1));
+    return Object.entries(value).some(([key, item]) => UNSTORABLE_TEXT.test(key) || bad(item, depth + 1));
+  };
+  return bad(input, 0) ? [{ path: location, message: 'holds a string or key that is not well-formed Unicode or contains NUL' }] : [];
 }
 
 function sendResult(res: Response, result: RouteResult): void {

@@ -37,6 +37,22 @@ describe('problem documents for bad requests', () => {
     expect(log.text()).not.toContain('TOPSECRET');
   });
 
+  it('refuses lone surrogates and NUL anywhere in a body, a key or a parameter before the handler runs', async () => {
+    const S32 = 'x'.repeat(32);
+    const bodies = [`{"id":"\\ud800","secret":"${S32}","count":1}`, `{"id":"a\\u0000b","secret":"${S32}","count":1}`, `{"id":"abc","secret":"${S32}","count":1,"\\udfff":1}`, `{"id":"abc","secret":["\\ud83d"],"count":1}`];
+    for (const body of bodies) {
+      const response = await post('/v1/realms/realm-1/things', body);
+      const problem = await response.json();
+      expect([response.status, problem.code, problem.errors]).toEqual([400, 'INVALID_REQUEST', [{ path: 'body', message: expect.stringContaining('well-formed Unicode') }]]);
+    }
+    const query = await post('/v1/realms/realm-1/things?dryRun=%00', JSON.stringify({ id: 'abc', secret: S32, count: 1 }));
+    expect([query.status, (await query.json()).errors]).toEqual([400, [{ path: 'query', message: expect.stringContaining('NUL') }]]);
+    // A well-formed pair (an emoji written as escapes) is fine.
+    const emoji = await post('/v1/realms/realm-1/things', `{"id":"abc","secret":"${S32.slice(1)}\\ud83d\\ude00","count":1}`);
+    expect(emoji.status).toBe(201);
+    expect(calls.created.map((c) => c.secret)).toEqual([`${S32.slice(1)}\u{1F600}`]);
+  });
+
   it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
     const response = await post('/v1/realms/realm-1/things', `{"id": "abc", "secret": "${SECRET}"`);
     expect(response.status).toBe(400);
