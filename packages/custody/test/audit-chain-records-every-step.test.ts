@@ -14,7 +14,7 @@ jest.setTimeout(120_000);
 let network: CustodyNetwork;
 
 beforeAll(async () => {
-  network = await CustodyNetwork.create(['alpha', 'beta', 'gamma'], { audit: true });
+  network = await CustodyNetwork.create(['alpha', 'beta', 'gamma'], { withAudit: true });
 });
 
 afterAll(async () => {

@@ -39,6 +39,7 @@ export { generateSwarmKey } from '@milagro/ipfs';
 export { startRoles, ROLE_NAMES, type RoleName, type RolesConfig, type RunningRoles } from './start-roles.js';
 export { startDtaRole, dtaSectionSchema, isDtaMessageType, type DtaSection } from './dta-role.js';
 export { startMfaRole, mfaSectionSchema, type MfaSection } from './mfa-role.js';
+export { startCustodyRole, custodySectionSchema, type CustodySection } from './custody-role.js';
 export { dtaGrantIssuer, type DtaGrantOptions } from './dta-grants.js';
 export { DtaServerSecretSource, type DtaServerSecretOptions } from './dta-server-secret.js';
 export { NodeInbox, type NodeInboxOptions } from './node-inbox.js';

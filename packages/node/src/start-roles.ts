@@ -1,7 +1,8 @@
 /**
  * The roles a node runs, started together over one infrastructure: one BLS12-381 backend, one
  * metrics registry, one inbox reader that dispatches each message to the role that handles its type
- * (D-TA protocol messages to the D-TA, server-secret shares to the MFA service), and one set of routes
+ * (D-TA protocol messages to the D-TA, server-secret shares to the MFA service, custody protocol
+ * messages to the custody service), and one set of routes
  * with `GET /v1/node` mounted once.
  */
 import type { HttpApi, ReadinessCheck } from '@milagro/http';
@@ -9,6 +10,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { NodeInfrastructure } from './bootstrap.js';
 import { createCurveBackend } from './curve-backend.js';
+import { startCustodyRole, type CustodySection } from './custody-role.js';
 import { startDtaRole, type DtaSection } from './dta-role.js';
 import { startMfaRole, type MfaSection } from './mfa-role.js';
 import { createNodeApi } from './node-api.js';
@@ -17,6 +19,8 @@ import type { RoleRuntime } from './role.js';
 
 /** The role names a configuration can list. */
 export const ROLE_NAMES = ['dta', 'mfa'] as const;
+/** Roles `startRoles` can run; `custody` joins ROLE_NAMES once apps/milagro's config has its section. */
+export type StartableRole = RoleName | 'custody';
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 /** Which roles to start: a role runs when its section is given. */
@@ -24,11 +28,12 @@ export interface RolesConfig {
   readonly curveBackend: 'mcl' | 'noble';
   readonly dta?: DtaSection;
   readonly mfa?: MfaSection;
+  readonly custody?: CustodySection;
 }
 
 export interface RunningRoles {
   /** The roles that run, in start order. */
-  readonly roles: readonly RoleName[];
+  readonly roles: readonly StartableRole[];
   /** Every role's routes plus `GET /v1/node`, for `createHttpServer({ apis })`. */
   readonly apis: readonly HttpApi[];
   /** Every role's readiness checks, for `createHttpServer({ ready })`. */
@@ -47,7 +52,7 @@ export async function startRoles(node: NodeInfrastructure, config: RolesConfig, 
     onFailure: (error) => logger.error({ event: 'inbox-failed', code: (error as { code?: unknown }).code }, 'the inbox loop stopped'),
   });
   const context = { logger, inbox, registry: new Registry(), backend: await createCurveBackend(config.curveBackend) };
-  const started: Array<{ name: RoleName; runtime: RoleRuntime }> = [];
+  const started: Array<{ name: StartableRole; runtime: RoleRuntime }> = [];
   const close = async (): Promise<void> => {
     for (const { runtime } of started.splice(0).reverse()) await runtime.close();
     await inbox.close();
@@ -55,6 +60,7 @@ export async function startRoles(node: NodeInfrastructure, config: RolesConfig, 
   try {
     if (config.dta !== undefined) started.push({ name: 'dta', runtime: await startDtaRole(node, config.dta, context) });
     if (config.mfa !== undefined) started.push({ name: 'mfa', runtime: await startMfaRole(node, config.mfa, context) });
+    if (config.custody !== undefined) started.push({ name: 'custody', runtime: await startCustodyRole(node, config.custody, context) });
   } catch (error) {
     await close();
     throw error;

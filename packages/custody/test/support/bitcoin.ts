@@ -76,3 +76,10 @@ export function verifyKeyPathSpend(raw: Uint8Array, outputKeyHex: string, prevou
     return schnorr.verify(witness[0]!, bip341Sighash(raw, i, prevouts), key);
   });
 }
+
+/** BIP-341 taproot_tweak_pubkey with an empty script tree, written out: x(lift_x(P) + int(hashTapTweak(P))·G). */
+export function bip341OutputKey(internalX: Uint8Array): Uint8Array {
+  const t = secp256k1.Point.Fn.fromBytes(taggedHash('TapTweak', internalX));
+  const P = secp256k1.Point.fromBytes(concat(Uint8Array.of(0x02), internalX));
+  return P.add(secp256k1.Point.BASE.multiply(t)).toBytes(true).slice(1);
+}

@@ -70,15 +70,15 @@ export class CustodyNetwork {
 
   readonly store = new MemoryBlockStore();
 
-  /** `audit`: operators get real PKI identities (in a shared in-memory block store) and keep audit chains. */
-  static async create(names: readonly string[], options: Partial<CustodyServiceOptions> & { audit?: boolean } = {}): Promise<CustodyNetwork> {
+  /** `withAudit`: operators get real PKI identities (in a shared in-memory block store) and keep audit chains. */
+  static async create(names: readonly string[], options: Omit<Partial<CustodyServiceOptions>, 'audit'> & { withAudit?: boolean } = {}): Promise<CustodyNetwork> {
     const network = new CustodyNetwork();
-    const { audit = false, ...serviceOptions } = options;
+    const { withAudit = false, ...serviceOptions } = options;
     for (const name of names) {
       let id: string;
       let identity: OwnedIdentity | undefined;
       const identityKeys = new MemoryKeyStore();
-      if (audit) {
+      if (withAudit) {
         identity = await createIdentity({ keyStore: identityKeys, store: network.store, labelPrefix: `identity/${name}` });
         id = identity.id.toString();
         network.keys.set(id, identity.document.keys.sign);
