@@ -1,6 +1,6 @@
 /**
  * Builds what every node stands on from its configuration: key store, embedded IPFS node, identity
- * (created on first start, loaded afterwards), PKI resolver, SQLite database and messenger.
+ * (created on first start, loaded afterwards), PKI resolver, database (SQLite or PostgreSQL) and messenger.
  * Composition only; the roles' logic is in their packages.
  */
 import { mkdir } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { createEmbeddedNode, type IpfsNode } from '@milagro/ipfs';
 import { FileKeyStore, type KeyStore } from '@milagro/keystore';
 import { FileJournal, Messenger } from '@milagro/messaging';
 import { createIdentity, IdentityResolver, isPkiError, loadIdentity, type OwnedIdentity } from '@milagro/pki';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import { openPostgresDatabase, openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
 import { readSecret, type NodeConfig } from './config.js';
 
 export interface NodeInfrastructure {
@@ -26,7 +26,7 @@ export interface NodeInfrastructure {
 export interface BootstrapNodeOptions {
   /** Key labels of the node's identity start with this (e.g. `dta` gives `dta/0/ed25519`). Never change it for an existing data dir. */
   readonly identityLabelPrefix: string;
-  /** File name of the SQLite database inside `dataDir`. */
+  /** File name of the SQLite database inside `dataDir` (unused when the config's `database` is PostgreSQL). */
   readonly databaseFile: string;
 }
 
@@ -46,6 +46,15 @@ async function openKeyStore(config: NodeConfig): Promise<KeyStore> {
     passphrase: readSecret(keyStore.passphrase),
     ...(keyStore.scryptLogN === undefined ? {} : { scrypt: { N: 2 ** keyStore.scryptLogN, r: 8, p: 1 } }),
   });
+}
+
+/** The node's database: the SQLite file `databaseFile` in `dataDir`, or the configured PostgreSQL database. */
+function openNodeDatabase(config: NodeConfig, databaseFile: string): Promise<SqlDatabase> {
+  const database = config.database;
+  if (database.kind === 'postgres') {
+    return openPostgresDatabase({ url: readSecret(database.url), ...(database.poolSize === undefined ? {} : { poolSize: database.poolSize }) });
+  }
+  return openSqliteDatabase({ path: join(config.dataDir, databaseFile) });
 }
 
 /**
@@ -83,7 +92,7 @@ export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOp
       identity = await createIdentity(controller);
     }
     const resolver = new IdentityResolver({ store: ipfs.store });
-    const db = await openSqliteDatabase({ path: join(config.dataDir, options.databaseFile) });
+    const db = await openNodeDatabase(config, options.databaseFile);
     opened.push(() => db.close());
     const messenger = await Messenger.start({
       identity,

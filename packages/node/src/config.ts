@@ -38,7 +38,7 @@ export function readSecret(source: SecretSource): string {
  * `z.object({ ...nodeConfigShape, dta: dtaSection }).strict()`.
  */
 export const nodeConfigShape = {
-  /** Everything the node keeps: key store, IPFS blocks, messaging journal, SQLite database. Relative paths resolve against the config file's directory. */
+  /** Everything the node keeps: key store, IPFS blocks, messaging journal, SQLite database (unless `database` is PostgreSQL). Relative paths resolve against the config file's directory. */
   dataDir: z.string().min(1),
   http: z
     .object({
@@ -88,6 +88,25 @@ export const nodeConfigShape = {
         .strict(),
     ])
     .prefault({ kind: 'file' }),
+  /**
+   * Where server state lives: embedded SQLite in `dataDir` (the default; one host), or PostgreSQL,
+   * which several replicas of a service share (docs/adr/0014-postgresql-storage.md). The URL may
+   * hold a password, so it comes from the environment or a file, never from this file.
+   */
+  database: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('sqlite') }).strict(),
+      z
+        .object({
+          kind: z.literal('postgres'),
+          /** A `postgresql://` connection URI. */
+          url: secretSourceSchema.default({ env: 'MILAGRO_DATABASE_URL' }),
+          /** Connections per process (default 10). */
+          poolSize: z.number().int().min(1).max(200).optional(),
+        })
+        .strict(),
+    ])
+    .prefault({ kind: 'sqlite' }),
   /** BLS12-381 pairing/group backend: mcl-wasm (fast) or noble (pure JS). */
   curveBackend: z.enum(['mcl', 'noble']).default('mcl'),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info') }).strict().prefault({}),

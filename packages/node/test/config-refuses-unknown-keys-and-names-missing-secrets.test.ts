@@ -43,6 +43,7 @@ describe('parsing', () => {
       http: { host: '127.0.0.1', port: 8080, bodyLimit: 1024 * 1024 },
       ipfs: { peers: [] },
       keyStore: { kind: 'file', passphrase: { env: 'MILAGRO_KEYSTORE_PASSPHRASE' } },
+      database: { kind: 'sqlite' },
       curveBackend: 'mcl',
       log: { level: 'info' },
       role: { token: { env: 'TEST_ROLE_TOKEN' } },
@@ -54,6 +55,13 @@ describe('parsing', () => {
   it('accepts a PKCS#11 key store with its PIN from a file', () => {
     const config = parseConfig(schema, { dataDir: '/d', keyStore: { kind: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', pin: { file: '/run/pin' } } }, { label });
     expect(config.keyStore).toEqual({ kind: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', pin: { file: '/run/pin' } });
+  });
+
+  it('accepts PostgreSQL as the database, its URL from the environment by default or from a file', () => {
+    expect(parseConfig(schema, { dataDir: '/d', database: { kind: 'postgres' } }, { label }).database).toEqual({ kind: 'postgres', url: { env: 'MILAGRO_DATABASE_URL' } });
+    const config = parseConfig(schema, { dataDir: '/d', database: { kind: 'postgres', url: { file: '/run/secrets/db-url' }, poolSize: 4 } }, { label });
+    expect(config.database).toEqual({ kind: 'postgres', url: { file: '/run/secrets/db-url' }, poolSize: 4 });
+    refusal(() => parseConfig(schema, { dataDir: '/d', database: { kind: 'postgres', url: `postgresql://u:${SECRET}@h/db` } }, { label }), 'INVALID_CONFIG');
   });
 
   it('refuses unknown keys at the top and inside sections, naming each path', () => {
