@@ -108,6 +108,8 @@ export async function startPostgres(options: { binaries?: string; timeoutMs?: nu
   const log = openSync(logFile, 'a');
   const child = spawn(postgres, args, { stdio: ['ignore', log, log] });
   closeSync(log);
+  // The server never keeps this process alive by itself: stop() ends it, or the exit hook below does.
+  child.unref();
   const logTail = (): string => {
     try {
       return readFileSync(logFile, 'utf8').slice(-4000);
@@ -151,7 +153,7 @@ export async function startPostgres(options: { binaries?: string; timeoutMs?: nu
     await stop();
     throw error;
   }
-  running.add(postmaster);
+  running.set(postmaster, directory);
   return {
     directory,
     socketDirectory,
@@ -165,10 +167,14 @@ export async function startPostgres(options: { binaries?: string; timeoutMs?: nu
   };
 }
 
-const running = new Set<number>();
-// Last line of defence: a test runner that exits without stopping its cluster does not leave the server behind.
+/** Clusters this process started and has not stopped: postmaster pid → directory. */
+const running = new Map<number, string>();
+// Last line of defence: a test runner that exits without stopping its cluster leaves neither the server nor its files behind.
 process.once('exit', () => {
-  for (const pid of running) signal(pid, 'SIGQUIT');
+  for (const [pid, directory] of running) {
+    signal(pid, 'SIGQUIT');
+    rmSync(directory, { recursive: true, force: true });
+  }
 });
 
 /** Stops the cluster in `directory` (CLI use: the server outlives the `start` command). */

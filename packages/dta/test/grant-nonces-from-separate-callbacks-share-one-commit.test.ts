@@ -1,21 +1,26 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteDatabase, type SqlDatabase, type SqlExecutor } from '@milagro/storage';
+import type { SqlDatabase, SqlExecutor } from '@milagro/storage';
+import { sqlAdaptersUnderTest, type DatabaseLocation } from '../../../tools/jest/test-database.js';
 import { IssuanceRepository } from '../src/issuance-repository.js';
 
 // Over HTTP every issuance reaches consumeGrantNonce from its own I/O callback. The repository must
 // still group their nonces into one durable transaction (one fsync), or a D-TA issues no faster
-// than its disk syncs; and each nonce must be committed before its promise resolves.
-describe('grant nonces from separate event-loop callbacks share one durable commit', () => {
+// than its disk syncs; and each nonce must be committed before its promise resolves. On SQLite and
+// on PostgreSQL.
+describe.each(sqlAdaptersUnderTest())('grant nonces from separate event-loop callbacks share one durable commit (%s)', (adapter, databases) => {
+  if (databases.reportIfMissing(`D-TA nonce group commit on ${adapter}`)) return;
   let dir: string;
+  let location: DatabaseLocation;
   let db: SqlDatabase;
   let transactions: number;
   let repository: IssuanceRepository;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dta-group-commit-'));
-    const opened = await openSqliteDatabase({ path: join(dir, 'dta.db') });
+    location = await databases.newLocation(join(dir, 'dta.db'));
+    const opened = await location.open();
     transactions = 0;
     // The real database, counting the transactions the repository opens.
     db = Object.assign(Object.create(opened) as SqlDatabase, {
@@ -51,7 +56,7 @@ describe('grant nonces from separate event-loop callbacks share one durable comm
     expect(await fromSeparateCallbacks(nonces)).toEqual(nonces.map(() => true));
     expect(transactions).toBe(1);
     // A second connection (another replica, or this one after a crash) sees every nonce.
-    const other = await openSqliteDatabase({ path: join(dir, 'dta.db') });
+    const other = await location.open();
     try {
       expect(await other.get('SELECT COUNT(*) AS n FROM dta_grant_nonces')).toEqual({ n: 32 });
     } finally {

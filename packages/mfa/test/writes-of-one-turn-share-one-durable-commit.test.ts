@@ -3,14 +3,16 @@
  * event-loop callbacks in one turn share one durable transaction (one fsync), each resolves only
  * once that commit is durable, each login's consume + reserve stays one atomic unit that sees the
  * units before it (two pass 2s of one session in one group: one success), a unit that throws fails
- * alone, and a commit that fails fails every caller in it with nothing kept.
+ * alone, and a commit that fails fails every caller in it with nothing kept. On SQLite and on
+ * PostgreSQL (where the savepoints and a serialisation retry of the whole group must hold too).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64urlToBytes, sha256, utf8ToBytes } from '@milagro/crypto';
 import { clientPass2 } from '@milagro/mpin';
-import { isStorageError, openSqliteDatabase, type SqlDatabase, type SqlExecutor } from '@milagro/storage';
+import { isStorageError, type SqlDatabase, type SqlExecutor } from '@milagro/storage';
+import { sqlAdaptersUnderTest, type DatabaseLocation } from '../../../tools/jest/test-database.js';
 import { MfaError } from '../src/index.js';
 import { MfaRepository } from '../src/mfa-repository.js';
 import { pass1, registerDevice, removeDir, startMfa, type MfaWorld } from './support/mfa-world.js';
@@ -48,16 +50,18 @@ const fromItsOwnCallback = <T>(write: () => Promise<T>): Promise<T> =>
 const bytes = (i: number, length = 32) => Uint8Array.from({ length }, (_, j) => (i * 31 + j) & 0xff);
 const FAR = 2_000_000_000;
 
-describe('the MFA repository group-commits the writes of one turn', () => {
+describe.each(sqlAdaptersUnderTest())('the MFA repository group-commits the writes of one turn (%s)', (adapter, databases) => {
+  if (databases.reportIfMissing(`MFA group commit on ${adapter}`)) return;
   let dir: string;
+  let location: DatabaseLocation;
   let db: ReturnType<typeof countingDatabase>;
   let repository: MfaRepository;
-  const path = () => join(dir, 'mfa.db');
 
   beforeEach(async () => {
     // On disk, not tmpfs: the durability (synchronous=FULL) that the group commit shares out.
     dir = await mkdtemp(join(tmpdir(), 'mfa-group-commit-'));
-    db = countingDatabase(await openSqliteDatabase({ path: path() }));
+    location = await databases.newLocation(join(dir, 'mfa.db'));
+    db = countingDatabase(await location.open());
     repository = await MfaRepository.open(db);
     db.transactions = 0;
   });
@@ -89,7 +93,7 @@ describe('the MFA repository group-commits the writes of one turn', () => {
     expect(db.transactions).toBe(1);
     expect(repository.groupCommits).toEqual({ commits: before.commits + 1, writes: before.writes + 32 });
     // A second connection (another replica, or this one after a crash) sees every session.
-    const other = await openSqliteDatabase({ path: path() });
+    const other = await location.open();
     try {
       expect(await other.get('SELECT COUNT(*) AS n FROM mfa_login_sessions')).toEqual({ n: 32 });
     } finally {

@@ -7,7 +7,8 @@
 import * as dagCbor from '@ipld/dag-cbor';
 import { FileKeyStore, MemoryKeyStore, type KeyStore } from '@milagro/keystore';
 import { createIdentity, identityRecipientKey, identitySigner, IdentityResolver, loadIdentity, type OwnedIdentity } from '@milagro/pki';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import type { SqlDatabase } from '@milagro/storage';
+import { openTestDatabase } from '../../../../tools/jest/test-database.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,7 +157,7 @@ export class FiduciaryNode {
   }
 
   async #open(options: Partial<FiduciaryServiceOptions>): Promise<void> {
-    this.db = await openSqliteDatabase({ path: join(this.dir, 'state.db') });
+    this.db = await openTestDatabase({ path: join(this.dir, 'state.db') });
     this.service = await FiduciaryService.open({
       db: this.db,
       keyStore: this.keyStore,

@@ -5,7 +5,8 @@ import { createMclBackend, randomScalar, splitSecret, type Bls12381Backend } fro
 import { MemoryKeyStore } from '@milagro/keystore';
 import { createSuite, type MpinSuite } from '@milagro/mpin';
 import { IdentityResolver, MemoryDocumentStore, createIdentity, identitySigner, type OwnedIdentity } from '@milagro/pki';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import type { SqlDatabase } from '@milagro/storage';
+import { openTestDatabase } from '../../../../tools/jest/test-database.js';
 import { DtaError } from '../../src/errors.js';
 import { createGrant, type GrantPurpose, type GrantSigner } from '../../src/grant.js';
 import { IssuanceRepository } from '../../src/issuance-repository.js';
@@ -109,7 +110,7 @@ export async function createIssuanceWorld(): Promise<IssuanceWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'dta-issuance-'));
   const open: SqlDatabase[] = [];
   const openDatabase = async (i: number): Promise<SqlDatabase> => {
-    const db = await openSqliteDatabase({ path: join(dir, `dta-${i}.db`) });
+    const db = await openTestDatabase({ path: join(dir, `dta-${i}.db`) });
     open.push(db);
     return db;
   };

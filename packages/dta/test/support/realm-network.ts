@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { nobleBackend, utf8ToBytes } from '@milagro/crypto';
 import { FileKeyStore } from '@milagro/keystore';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import type { SqlDatabase } from '@milagro/storage';
+import { openTestDatabase } from '../../../../tools/jest/test-database.js';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import type { RealmDefinition } from '../../src/realm-directory.js';
@@ -67,7 +68,7 @@ export class RealmNetwork {
 
   /** Opens (or re-opens, after `stop`) a member's database, key store and service. */
   async start(member: Member, options: Partial<RealmServiceOptions> = {}): Promise<void> {
-    member.db = await openSqliteDatabase({ path: join(member.dir, 'state.db') });
+    member.db = await openTestDatabase({ path: join(member.dir, 'state.db') });
     member.keyStore = await FileKeyStore.open({ path: join(member.dir, 'keys'), passphrase: 'test passphrase', scrypt: { N: 2 ** 10, r: 8, p: 1 } });
     member.service = await RealmService.open({
       self: member.id,

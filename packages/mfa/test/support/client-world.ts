@@ -14,7 +14,8 @@ import { base64urlToBytes, bytesToBase64url, concatBytes, constantTimeEqual, sha
 import { createHttpServer, type ListeningHttpServer } from '@milagro/http';
 import { MemoryKeyStore } from '@milagro/keystore';
 import { issueClientShare, sealShare, type MpinSuite } from '@milagro/mpin';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import type { SqlDatabase } from '@milagro/storage';
+import { openTestDatabase } from '../../../../tools/jest/test-database.js';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { DevelopmentOutbox, MfaService, createMfaApi, emailActivation, keyStoreTokenSigner, staticServerSecret, type GrantIssuer } from '../../src/index.js';
@@ -96,7 +97,7 @@ export async function startClientWorld(): Promise<ClientWorld> {
     issue: async (identity) => dtas.map((dta) => ({ dta: dta.id, url: dta.url, token: grantToken(identity, dta.position) })),
   };
   const dir = mkdtempSync(join(tmpdir(), 'mfa-client-test-'));
-  const db: SqlDatabase = await openSqliteDatabase({ path: join(dir, 'mfa.db') });
+  const db: SqlDatabase = await openTestDatabase({ path: join(dir, 'mfa.db') });
   const outbox = new DevelopmentOutbox();
   const logger = pino({ level: 'silent' });
   const registry = new Registry();

@@ -22,7 +22,8 @@ import {
   issueServerShare,
   type MpinSuite,
 } from '@milagro/mpin';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import type { SqlDatabase } from '@milagro/storage';
+import { openTestDatabase } from '../../../../tools/jest/test-database.js';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import {
@@ -114,7 +115,7 @@ export async function startMfa(options: WorldOptions = {}): Promise<MfaWorld> {
   // tmpfs where there is one: a real sqlite file whose fsyncs cost nothing (the disk is shared with every other suite).
   const dir = options.dir ?? mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'mfa-test-'));
   const ownsDb = options.db === undefined;
-  const db = options.db ?? (await openSqliteDatabase({ path: join(dir, 'mfa.db') }));
+  const db = options.db ?? (await openTestDatabase({ path: join(dir, 'mfa.db') }));
   const outbox = new DevelopmentOutbox();
   const logs = new LogCapture();
   const registry = new Registry();
