@@ -330,6 +330,21 @@ export class Messenger {
     return structuredClone(this.#stats);
   }
 
+  /**
+   * Envelopes this node sent that their recipients have not acknowledged yet (journaled ones from
+   * before a restart included), and how many recipients they wait on. A count that stays up means a
+   * recipient is down or cut off; the messenger keeps retrying with backoff.
+   */
+  unacknowledged(): { readonly envelopes: number; readonly recipients: number } {
+    let envelopes = 0;
+    let recipients = 0;
+    for (const outbox of this.#outboxes.values()) {
+      envelopes += outbox.unacked.size;
+      if (outbox.unacked.size > 0) recipients += 1;
+    }
+    return { envelopes, recipients };
+  }
+
   /** The newest inbox position (0 when empty). */
   get inboxLength(): number {
     return this.#entries.length;

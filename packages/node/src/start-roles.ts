@@ -14,6 +14,7 @@ import { startCustodyRole, type CustodySection } from './custody-role.js';
 import { startDtaRole, type DtaSection } from './dta-role.js';
 import { startMfaRole, type MfaSection } from './mfa-role.js';
 import { createNodeApi } from './node-api.js';
+import { registerMessagingMetrics } from './messaging-metrics.js';
 import { NodeInbox } from './node-inbox.js';
 import type { RoleRuntime } from './role.js';
 
@@ -52,6 +53,7 @@ export async function startRoles(node: NodeInfrastructure, config: RolesConfig, 
     onFailure: (error) => logger.error({ event: 'inbox-failed', code: (error as { code?: unknown }).code }, 'the inbox loop stopped'),
   });
   const context = { logger, inbox, registry: new Registry(), backend: await createCurveBackend(config.curveBackend) };
+  registerMessagingMetrics(node.messenger, context.registry);
   const started: Array<{ name: StartableRole; runtime: RoleRuntime }> = [];
   const close = async (): Promise<void> => {
     for (const { runtime } of started.splice(0).reverse()) await runtime.close();

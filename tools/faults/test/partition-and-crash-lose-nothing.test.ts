@@ -51,6 +51,14 @@ function partition(dta: DtaProcess): { heal(): void } {
   return { heal: () => process.kill(dta.server.pid, 'SIGCONT') };
 }
 
+/** A metric without labels from a server's /metrics. */
+async function metric(dta: DtaProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${dta.server.url}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (match === null) throw new Error(`${dta.name} exports no ${name}`);
+  return Number(match[1]);
+}
+
 interface Grant {
   readonly dta: string;
   readonly url: string;
@@ -107,8 +115,11 @@ describe('faults lose nothing', () => {
         json: { realmId: 'after-partition', members: dtas.map((d) => d.id), threshold: 2, mfaService: mfa.id },
       });
       expect(created.status).toBe(202);
-      // The protocol messages to dta-3 are stored and published while it cannot answer.
-      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      // The protocol messages to dta-3 are stored and published while it cannot answer; the
+      // proposer's metrics show them waiting for dta-3's acknowledgement.
+      await waitFor('unacknowledged envelopes at the proposer', async () => (await metric(dtas[0]!, 'milagro_messaging_lagging_recipients')) >= 1, 60_000, 500);
+      expect(await metric(dtas[0]!, 'milagro_messaging_unacknowledged_envelopes')).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
     } finally {
       frozen.heal();
     }
@@ -117,6 +128,8 @@ describe('faults lose nothing', () => {
     }
     const keys = await Promise.all(dtas.map(async (dta) => (await jsonRequest(`${dta.server.url}/v1/realms/after-partition`)).body['groupPublicKey']));
     expect(new Set(keys).size).toBe(1);
+    // Every envelope sent during the partition was acknowledged after it.
+    for (const dta of dtas) await waitFor(`${dta.name} has nothing unacknowledged`, async () => (await metric(dta, 'milagro_messaging_unacknowledged_envelopes')) === 0, 120_000, 500);
   }, 600_000);
 
   it('issues client shares with one D-TA partitioned, and the users log in', async () => {
