@@ -2,7 +2,8 @@
 # Builds each server image and proves it starts, answers /healthz, passes its HEALTHCHECK and does not
 # run as root: ../shared/tools/container-smoke.sh per image, one after the other (podman, no Docker
 # engine, no registry pull; the first run debootstraps the stand-in base image into $WORK).
-# Usage: tools/containers/smoke.sh [app ...]   (default: dta-server mfa-server)
+# Usage: tools/containers/smoke.sh [app ...]   (default: every apps/<app>/Dockerfile: dta-server,
+#        mfa-server, milagro, and custody-server once it has one)
 # Env: WORK (podman storage, default /tmp/oci-smoke), CONTEXT (build context, default the repository),
 #      NODE_BIN (Node 24 for the base image, default the project's), CONTAINER_SMOKE (the script).
 set -euo pipefail
@@ -14,12 +15,15 @@ NODE_BIN=${NODE_BIN:-$root/node_modules/node/bin/node}
 export NODE_BIN
 context=${CONTEXT:-$root}
 apps=("$@")
-[ ${#apps[@]} -gt 0 ] || apps=(dta-server mfa-server)
+if [ ${#apps[@]} -eq 0 ]; then
+  for dockerfile in "$root"/apps/*/Dockerfile; do apps+=("$(basename "$(dirname "$dockerfile")")"); done
+fi
 
 log() { printf '[containers %(%T)T] %s\n' -1 "$*"; }
 failed=()
 for app in "${apps[@]}"; do
-  image=localhost/milagro-${app%-server}:smoke
+  # localhost/milagro-dta, -mfa, -custody; the all-in-one image is localhost/milagro.
+  if [ "$app" = milagro ]; then image=localhost/milagro:smoke; else image=localhost/milagro-${app%-server}:smoke; fi
   started=$(date +%s)
   log "$app: $image"
   if IMAGE=$image DOCKERFILE=apps/$app/Dockerfile bash "$smoke" "$context"; then

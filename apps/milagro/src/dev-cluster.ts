@@ -41,6 +41,8 @@ export interface DevCluster {
   readonly dir: string;
   readonly demo?: { readonly url: string; readonly pid: number; readonly log: string };
   readonly mfa?: ClusterNode;
+  /** The custody node, once the custody role exists and {@link custodyNodeSection} configures it. */
+  readonly custody?: ClusterNode;
   readonly dtas: readonly ClusterNode[];
   readonly realm: { readonly id: string; readonly threshold: number };
   readonly issuer: string;
@@ -59,6 +61,16 @@ export interface DevUpOptions {
 /** A failed step of `dev up` (exit 1); everything it started has been stopped. */
 export class DevUpError extends Error {
   override readonly name = 'DevUpError';
+}
+
+/**
+ * HOOK for the custody role (issue 10): the `roles` and section of the cluster's custody node, given
+ * the running D-TAs and MFA node, or undefined to start none. `dev up` starts it after the MFA node
+ * (same common sections: data dir, HTTP with CORS for the demo origin, IPFS peers, key store) and
+ * lists it in dev-cluster.json and the printed URLs. Returns undefined until the role is wired here.
+ */
+export function custodyNodeSection(_cluster: { readonly dtas: readonly ClusterNode[]; readonly mfa: ClusterNode }): Record<string, unknown> | undefined {
+  return undefined;
 }
 
 /** Binds `port` (0: any) on 127.0.0.1 for a moment; resolves the port, or rejects when it is taken. */
@@ -120,12 +132,14 @@ export async function devUp(options: DevUpOptions, progress: (step: string) => v
   const logs = new Map<DetachedProcess, string>();
   const dtas: ClusterNode[] = [];
   let mfa: ClusterNode | undefined;
+  let custody: ClusterNode | undefined;
   let demo: DevCluster['demo'];
   const cluster = (state: DevCluster['state']): DevCluster => ({
     state,
     dir,
     ...(demo === undefined ? {} : { demo }),
     ...(mfa === undefined ? {} : { mfa }),
+    ...(custody === undefined ? {} : { custody }),
     dtas,
     realm: REALM,
     issuer: ISSUER,
@@ -213,6 +227,12 @@ export async function devUp(options: DevUpOptions, progress: (step: string) => v
       },
     });
     record('starting');
+    const custodySection = custodyNodeSection({ dtas, mfa });
+    if (custodySection !== undefined) {
+      progress('starting the custody node…');
+      custody = await startNode('custody', { ...common('custody', [...peerAddresses]), ...custodySection });
+      record('starting');
+    }
 
     progress(`creating realm "${REALM.id}" (${REALM.threshold} of ${dtas.length}) by a DKG among the D-TAs…`);
     const proposed = await fetch(`${dtas[0]!.url}/v1/realms`, {

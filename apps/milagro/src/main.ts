@@ -52,11 +52,12 @@ commands:
           <dir>/dev-cluster.json; the processes keep running (with --foreground: until Ctrl-C)
   dev down [--dir .milagro-dev]        stops the deployment recorded in <dir>/dev-cluster.json
 
-every command: --json (machine-readable output), --help
+every command: --json (machine-readable output), --help; --config defaults to $MILAGRO_CONFIG, else config.yaml
 exit codes: 0 ok, 1 runtime failure, 2 usage or config error`;
 
 const common = {
-  config: { type: 'string', default: 'config.yaml' },
+  // MILAGRO_CONFIG names the config where no --config is given (the container image sets it).
+  config: { type: 'string', default: process.env['MILAGRO_CONFIG'] ?? 'config.yaml' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -184,6 +185,7 @@ function describeCluster(cluster: DevCluster): string {
     `development cluster running (details in ${cluster.dir}/${CLUSTER_FILE}):`,
     line('demo page', `${cluster.demo?.url ?? '?'}   register, activate from the outbox link, choose a PIN, log in`),
     line('MFA node', `${cluster.mfa?.url ?? '?'}   (OpenAPI at /openapi.json, outbox at /v1/development/outbox)`),
+    ...(cluster.custody === undefined ? [] : [line('custody', cluster.custody.url)]),
     ...cluster.dtas.map((dta) => line(dta.name, dta.url)),
     line('logs', `${cluster.dir}/*.log`),
     `stop it with: milagro dev down --dir ${cluster.dir}`,

@@ -5,7 +5,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrapNode, serveRoles, startRoles } from '@milagro/node';
+import { bootstrapNode, createCurveBackend, serveRoles, startRoles } from '@milagro/node';
 import { pino } from 'pino';
 import { rolesOf, NODE_FILES, type MilagroConfig } from './config.js';
 
@@ -13,6 +13,9 @@ export const RUN_FILE = 'milagro.run.json';
 
 export async function start(config: MilagroConfig): Promise<void> {
   const logger = pino({ name: 'milagro', level: config.log.level });
+  // mcl-wasm compiles while the key store's scrypt and the IPFS node start; startRoles then finds
+  // it loaded (the backend is created once per process). A failure here is retried there.
+  if (config.curveBackend === 'mcl') createCurveBackend('mcl').catch(() => undefined);
   const node = await bootstrapNode(config, NODE_FILES);
   let roles;
   try {
