@@ -1040,7 +1040,12 @@ function toStatus(stored: StoredVault, self: string): VaultStatus {
 
 /** Adapts {@link FrostDkg} to a key run. */
 class DkgAdapter implements KeyGeneration {
-  constructor(readonly dkg: FrostDkg) {}
+  readonly dkg: FrostDkg;
+
+  constructor(dkg: FrostDkg) {
+    this.dkg = dkg;
+  }
+
   get commitment() {
     return this.dkg.commitment;
   }

@@ -45,8 +45,11 @@ export interface VaultKey {
 
 export class BlameError extends Error {
   override readonly name = 'BlameError';
-  constructor(readonly blame: Blame) {
+  readonly blame: Blame;
+
+  constructor(blame: Blame) {
     super(`operator ${blame.operator}: ${blame.reason}`);
+    this.blame = blame;
   }
 }
 
@@ -55,17 +58,24 @@ export function operatorIdentifier(index: number): string {
   return frost.Identifier.fromNumber(index);
 }
 
-/** Checks one round-1 package on its own (the proof of knowledge and the points), so a failure names its sender. */
-function checkCommitment(sender: number, threshold: number, pkg: DkgCommitment): void {
+/**
+ * Checks one round-1 package on its own (the proof of knowledge and the points), so a failure
+ * names its sender: DKG.round2 of a throwaway participant runs the library's own checks on exactly
+ * this package, next to t-2 valid fillers (round2 takes t-1 packages when max = min = t). The
+ * throwaway identifiers lie above n, so they never collide with an operator's.
+ */
+function checkCommitment(sender: number, n: number, threshold: number, pkg: DkgCommitment): void {
   if (pkg.commitment.length !== threshold) throw new BlameError({ operator: sender, reason: `sent ${pkg.commitment.length} commitments, expected ${threshold}` });
-  // DKG.round2 over a throwaway participant runs the library's own checks on exactly this package.
-  const probe = frost.DKG.round1(operatorIdentifier(sender === 1 ? 2 : 1), { min: threshold, max: 2 });
+  const signers = { min: threshold, max: threshold };
+  const probe = frost.DKG.round1(operatorIdentifier(n + 1), signers);
+  const fillers = Array.from({ length: threshold - 2 }, (_, k) => frost.DKG.round1(operatorIdentifier(n + 2 + k), signers));
   try {
-    frost.DKG.round2(probe.secret, [{ identifier: operatorIdentifier(sender), commitment: [...pkg.commitment], proofOfKnowledge: pkg.proof }]);
+    frost.DKG.round2(probe.secret, [{ identifier: operatorIdentifier(sender), commitment: [...pkg.commitment], proofOfKnowledge: pkg.proof }, ...fillers.map((f) => f.public)]);
   } catch {
     throw new BlameError({ operator: sender, reason: 'its round-1 proof of knowledge or commitments do not verify' });
   } finally {
     frost.DKG.clean(probe.secret);
+    for (const filler of fillers) frost.DKG.clean(filler.secret);
   }
 }
 
@@ -106,7 +116,7 @@ export class FrostDkg {
   /** Takes a sender's round-1 package (the first one counts). @throws BlameError */
   receiveCommitment(sender: number, pkg: DkgCommitment): void {
     if (this.#commitments.has(sender)) return;
-    checkCommitment(sender, this.#t, pkg);
+    checkCommitment(sender, this.#n, this.#t, pkg);
     this.#commitments.set(sender, { commitment: pkg.commitment.map((c) => c.slice()), proof: pkg.proof.slice() });
   }
 
