@@ -30,6 +30,12 @@ export interface KuboDaemon {
   swarm: string[];
   /** Stops the daemon (SIGTERM, SIGKILL after 10 s) and deletes the repo. */
   stop(): Promise<void>;
+  /**
+   * Stops the daemon (SIGTERM, or SIGKILL with `kill`), keeps it down for `downMs`, and starts it
+   * again on the same repo, API and swarm ports (pinned to the ones it had): its clients see a daemon
+   * restart. Resolves once the API answers again; `pid` is the new process's.
+   */
+  restart(options?: { kill?: boolean; downMs?: number }): Promise<void>;
 }
 
 /** Where install.sh puts the binary: `$MILAGRO_KUBO_BIN`, else the default cache path, if it exists. */
@@ -53,43 +59,88 @@ export async function startKubo(options: { binary?: string; timeoutMs?: number; 
   }
   configureRepo(repo, options.pubsub ?? true);
 
+  let daemon: Launched | undefined;
+  const stopDaemon = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    const child = daemon?.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await daemon!.exited;
+    clearTimeout(timer);
+  };
+  const stop = async (): Promise<void> => {
+    await stopDaemon('SIGTERM');
+    rmSync(repo, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  };
+  try {
+    daemon = launch(binary, env);
+    const { apiUrl, peerId, swarm } = await answering(daemon, repo, options.timeoutMs ?? 30_000);
+    const handle: KuboDaemon = {
+      apiUrl,
+      repo,
+      pid: daemon.child.pid ?? -1,
+      peerId,
+      swarm,
+      stop,
+      async restart(restartOptions = {}) {
+        pinAddresses(repo, apiUrl, swarm);
+        await stopDaemon(restartOptions.kill === true ? 'SIGKILL' : 'SIGTERM');
+        if (restartOptions.downMs !== undefined) await new Promise((resolve) => setTimeout(resolve, restartOptions.downMs));
+        daemon = launch(binary, env);
+        handle.pid = daemon.child.pid ?? -1;
+        await answering(daemon, repo, options.timeoutMs ?? 30_000);
+      },
+    };
+    return handle;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+interface Launched {
+  readonly child: ReturnType<typeof spawn>;
+  readonly exited: Promise<void>;
+  stderr(): string;
+}
+
+function launch(binary: string, env: NodeJS.ProcessEnv): Launched {
   const child = spawn(binary, ['daemon', '--migrate=false'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const pid = child.pid ?? -1;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, exited, stderr: () => stderr };
+}
 
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(repo, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-  };
-
-  try {
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`ipfs daemon exited (${child.exitCode}): ${stderr}`);
-      const apiUrl = readApiUrl(repo);
-      if (apiUrl !== undefined) {
-        const identity = await askIdentity(apiUrl);
-        if (identity !== undefined) {
-          const swarm = identity.Addresses.filter((address) => address.includes('/tcp/') && !address.includes('/ws'));
-          return { apiUrl, repo, pid, peerId: identity.ID, swarm, stop };
-        }
+/** Waits until the daemon's API answers; its URL, peer ID and TCP swarm addresses. */
+async function answering(daemon: Launched, repo: string, timeoutMs: number): Promise<{ apiUrl: string; peerId: string; swarm: string[] }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (daemon.child.exitCode !== null) throw new Error(`ipfs daemon exited (${daemon.child.exitCode}): ${daemon.stderr()}`);
+    const apiUrl = readApiUrl(repo);
+    if (apiUrl !== undefined) {
+      const identity = await askIdentity(apiUrl);
+      if (identity !== undefined) {
+        const swarm = identity.Addresses.filter((address) => address.includes('/tcp/') && !address.includes('/ws'));
+        return { apiUrl, peerId: identity.ID, swarm };
       }
-      if (Date.now() > deadline) throw new Error(`ipfs daemon did not answer in time: ${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-  } catch (error) {
-    await stop();
-    throw error;
+    if (Date.now() > deadline) throw new Error(`ipfs daemon did not answer in time: ${daemon.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Writes the ports the daemon got from the OS into its config, so a restart binds the same ones. */
+function pinAddresses(repo: string, apiUrl: string, swarm: readonly string[]): void {
+  const file = join(repo, 'config');
+  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+  const api = /^http:\/\/([^:]+):(\d+)$/.exec(apiUrl);
+  if (api !== null) (config['Addresses'] ??= {})['API'] = `/ip4/${api[1]}/tcp/${api[2]}`;
+  const tcp = swarm.map((address) => /^(\/ip4\/[^/]+\/tcp\/\d+)/.exec(address)?.[1]).filter((a): a is string => a !== undefined);
+  if (tcp.length > 0) (config['Addresses'] ??= {})['Swarm'] = [...new Set(tcp)];
+  writeFileSync(file, JSON.stringify(config, null, 2));
 }
 
 /** Stops the daemon whose repo is `repo` (CLI use: the daemon outlives the `start` command). */

@@ -1,5 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr';
-import type { BlockPutOptions, KuboRPCClient } from 'kubo-rpc-client';
+import type { BlockPutOptions, KuboRPCClient, Message } from 'kubo-rpc-client';
 import type { CID } from 'multiformats/cid';
 import { checkSize, cidOf, decodeDag, encodeDag, parseCid, verifyBlock } from './block.js';
 import { DAG_CBOR_CODE, DEFAULT_MAX_BLOCK_BYTES, RAW_CODE } from './constants.js';
@@ -200,11 +200,25 @@ class KuboContentStore implements ContentStore {
   }
 }
 
-/** {@link PubSub} over Kubo's (deprecated, opt-in) pubsub RPC: one streaming HTTP request per topic. */
+/** First wait before a broken subscription stream is opened again; doubles up to the longest. */
+const RESUBSCRIBE_FIRST_MS = 250;
+const RESUBSCRIBE_LONGEST_MS = 5_000;
+/** How often subscriptions are checked against the daemon's own list (a restarted daemon forgot them). */
+const SUBSCRIPTION_CHECK_MS = 5_000;
+
+/**
+ * {@link PubSub} over Kubo's (deprecated, opt-in) pubsub RPC: one streaming HTTP request per topic.
+ * A stream ends when the daemon restarts or the connection breaks; the topic is then subscribed
+ * again (with backoff while the daemon is away), and a periodic check against `pubsub ls` catches a
+ * stream that ended without an error. Messages published while a topic was not subscribed are not
+ * delivered: pubsub is best effort, and `@milagro/messaging` retries until acknowledged.
+ */
 class KuboPubSub implements PubSub {
   readonly #client: KuboRPCClient;
   readonly #handlers = new HandlerRegistry();
   readonly #streams = new Map<string, AbortController>();
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
 
   constructor(client: KuboRPCClient) {
     this.#client = client;
@@ -212,26 +226,65 @@ class KuboPubSub implements PubSub {
 
   async subscribe(topic: string, handler: PubSubHandler): Promise<void> {
     if (!this.#handlers.add(topic, handler)) return;
-    const controller = new AbortController();
-    this.#streams.set(topic, controller);
     try {
-      await kuboCall('subscribe', () =>
-        this.#client.pubsub.subscribe(
-          topic,
-          (message) => {
-            this.#handlers.deliver({
-              topic,
-              data: message.data,
-              ...(message.type === 'signed' ? { from: message.from.toString() } : {}),
-            });
-          },
-          { signal: controller.signal, onError: () => undefined },
-        ),
-      );
+      await this.#open(topic);
     } catch (error) {
       this.#handlers.remove(topic);
+      this.#streams.get(topic)?.abort();
       this.#streams.delete(topic);
       throw error;
+    }
+    this.#watchdog ??= setInterval(() => void this.#checkSubscriptions(), SUBSCRIPTION_CHECK_MS);
+    this.#watchdog.unref?.();
+  }
+
+  /** Opens (again) the topic's stream; the previous one, if any, is ended. */
+  async #open(topic: string): Promise<void> {
+    this.#streams.get(topic)?.abort();
+    const controller = new AbortController();
+    this.#streams.set(topic, controller);
+    // A fresh handler per stream: the client's tracker keys subscriptions by handler, and the old
+    // stream's clean-up must not cancel the new one.
+    const deliver = (message: Message): void => {
+      this.#handlers.deliver({ topic, data: message.data, ...(message.type === 'signed' ? { from: message.from.toString() } : {}) });
+    };
+    await kuboCall('subscribe', () =>
+      this.#client.pubsub.subscribe(topic, deliver, {
+        signal: controller.signal,
+        // The client calls onError(error, fatal) (its type declares only the error); a fatal one ends the stream.
+        onError: (...args: unknown[]) => {
+          if (args[1] === true && !controller.signal.aborted) this.#reopenLater(topic, controller, 0);
+        },
+      }),
+    );
+  }
+
+  /** Subscribes `topic` again after a backoff, unless it was closed or reopened meanwhile. */
+  #reopenLater(topic: string, stream: AbortController, attempt: number): void {
+    const current = (): boolean => !this.#closed && this.#streams.get(topic) === stream && this.#handlers.topics().includes(topic);
+    if (!current()) return;
+    const delay = Math.min(RESUBSCRIBE_LONGEST_MS, RESUBSCRIBE_FIRST_MS * 2 ** attempt);
+    const timer = setTimeout(() => {
+      if (!current()) return;
+      this.#open(topic).catch(() => {
+        const retry = this.#streams.get(topic);
+        if (retry !== undefined) this.#reopenLater(topic, retry, attempt + 1);
+      });
+    }, delay);
+    timer.unref?.();
+  }
+
+  /** Re-subscribes topics the daemon does not list (it restarted, or a stream ended quietly). */
+  async #checkSubscriptions(): Promise<void> {
+    let listed: Set<string>;
+    try {
+      listed = new Set(await this.#client.pubsub.ls({ signal: AbortSignal.timeout(SUBSCRIPTION_CHECK_MS) }));
+    } catch {
+      return; // daemon away: the broken streams are being retried already
+    }
+    for (const topic of this.#handlers.topics()) {
+      const stream = this.#streams.get(topic);
+      if (!listed.has(topic) && stream !== undefined && !this.#closed) this.#reopenLater(topic, stream, 0);
     }
   }
 
@@ -252,6 +305,8 @@ class KuboPubSub implements PubSub {
 
   /** Ends every subscription stream. */
   async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#watchdog);
     for (const topic of this.#handlers.topics()) await this.unsubscribe(topic);
   }
 }
