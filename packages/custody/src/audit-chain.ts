@@ -25,7 +25,11 @@ export interface AuditEntry {
     | 'spend-failed'
     | 'refresh-proposed'
     | 'refresh-done'
-    | 'refresh-failed';
+    | 'refresh-failed'
+    | 'reshare-proposed'
+    | 'reshare-done'
+    | 'reshare-retired'
+    | 'reshare-failed';
   readonly vaultId: string;
   readonly [field: string]: unknown;
 }

@@ -78,7 +78,7 @@ const vaultSchema = z.object({
   operators: z.array(z.string()),
   threshold: z.number().int(),
   policy: definitionSchema.shape.policy,
-  state: z.enum(['pending', 'active', 'failed']),
+  state: z.enum(['pending', 'active', 'failed', 'retired']).describe('retired: a resharing left this operator out'),
   reason: z.string().optional(),
   epoch: z.number().int().describe('0 after the DKG, +1 per refresh'),
   index: z.number().int().describe("this operator's FROST identifier"),
@@ -223,6 +223,27 @@ export function createCustodyApi(service: CustodyService): HttpApi {
     body: z.object({ signature: bytes(SIGNATURE_BYTES, "the principal's composite signature over refreshMessage(vaultId, epoch), context milagro/custody/refresh/v1") }).strict(),
     responses: { ...problems, 202: { description: 'the refresh started', schema: vaultSchema } },
     handler: async ({ params, body }) => ({ status: 202, body: vaultJson(await service.refreshVault(params.vaultId, body.signature)) }),
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/v1/vaults/{vaultId}/resharing',
+    operationId: 'reshareVault',
+    summary: 'Move the vault to new operators and threshold, keeping its key and address, on the principal’s signed request',
+    description:
+      'Send to a current operator; every current operator deals. Returns at once; poll GET /v1/vaults/{vaultId} at the new operators until `epoch` advances. Operators left out end `retired`.',
+    params: vaultParams,
+    body: z
+      .object({
+        definition: definitionSchema,
+        signature: bytes(SIGNATURE_BYTES, "the principal's composite signature over reshareMessage(definition, epoch), context milagro/custody/reshare/v1"),
+      })
+      .strict(),
+    responses: { ...problems, 202: { description: 'the resharing started', schema: vaultSchema } },
+    handler: async ({ params, body }) => {
+      if (body.definition.vaultId !== params.vaultId) throw new CustodyError('INVALID_REQUEST', 'the definition names another vault');
+      return { status: 202, body: vaultJson(await service.reshareVault(body)) };
+    },
   });
 
   return api;

@@ -18,6 +18,10 @@
  * | `milagro/custody/refresh/commit`   | `{ v, session, commitment: [bytes] }` | commitments to a zero-secret polynomial |
  * | `milagro/custody/refresh/share`    | `{ v, session, share }` | |
  * | `milagro/custody/refresh/confirm`  | `{ v, session, transcript \| null, accused \| null, reason \| null }` | |
+ * | `milagro/custody/reshare/proposal` | `{ v, session, definition, signature, epoch, nonce, previous }` | a principal-signed new operator set |
+ * | `milagro/custody/reshare/commit`   | `{ v, session, commitment: [bytes] }` | an old operator's commitments (constant term λ_i·s_i) |
+ * | `milagro/custody/reshare/share`    | `{ v, session, share }` | to each new operator |
+ * | `milagro/custody/reshare/confirm`  | `{ v, session, transcript \| null, accused \| null, reason \| null }` | |
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { concatBytes, sha256, utf8ToBytes } from '@milagro/crypto';
@@ -40,6 +44,10 @@ export const CUSTODY_MESSAGE_TYPES = {
   refreshCommit: 'milagro/custody/refresh/commit',
   refreshShare: 'milagro/custody/refresh/share',
   refreshConfirm: 'milagro/custody/refresh/confirm',
+  reshareProposal: 'milagro/custody/reshare/proposal',
+  reshareCommit: 'milagro/custody/reshare/commit',
+  reshareShare: 'milagro/custody/reshare/share',
+  reshareConfirm: 'milagro/custody/reshare/confirm',
 } as const;
 
 export type CustodyMessageType = (typeof CUSTODY_MESSAGE_TYPES)[keyof typeof CUSTODY_MESSAGE_TYPES];
@@ -48,7 +56,7 @@ const MAX_MESSAGE_BYTES = 512 * 1024;
 const MAX_INPUTS = 256;
 
 /** A session id: SHA-256 over a domain, the vault and what the session runs. */
-export function sessionId(kind: 'dkg' | 'sign' | 'refresh', vaultId: string, nonce: Uint8Array): Uint8Array {
+export function sessionId(kind: 'dkg' | 'sign' | 'refresh' | 'reshare', vaultId: string, nonce: Uint8Array): Uint8Array {
   return sha256(concatBytes(utf8ToBytes(`milagro/custody/session/${kind}/v1\0${vaultId}\0`), nonce));
 }
 

@@ -9,8 +9,11 @@ import type { Migration, SqlDatabase, SqlRow } from '@milagro/storage';
 import type { VaultKey } from './frost-dkg.js';
 import { decodeVaultDefinition, encodeVaultDefinition, type VaultDefinition } from './vault.js';
 
-/** `pending`: the DKG runs; `active`: this operator holds a confirmed share; `failed`: the DKG failed (the vault may be created again). */
-export type VaultState = 'pending' | 'active' | 'failed';
+/**
+ * `pending`: the DKG runs; `active`: this operator holds a confirmed share; `failed`: the DKG failed
+ * (the vault may be created again); `retired`: a resharing left this operator out (its share is gone).
+ */
+export type VaultState = 'pending' | 'active' | 'failed' | 'retired';
 
 /** `signing`: accepted and running; `signed`; `failed`; `refused` (policy, or a replay). */
 export type RequestState = 'signing' | 'signed' | 'failed' | 'refused';
@@ -241,10 +244,31 @@ export class CustodyRepository {
     });
   }
 
-  /** Records a refresh session of an active vault; false when the session is known. */
-  async beginRefresh(vaultId: string, sessionId: string, now: number): Promise<boolean> {
-    const inserted = await this.#db.run("INSERT INTO custody_sessions (session_id, vault_id, kind, state, created_at) VALUES (?, ?, 'refresh', 'running', ?) ON CONFLICT DO NOTHING", [sessionId, vaultId, now]);
+  /** Records a refresh or resharing session of a vault; false when the session is known. */
+  async beginRefresh(vaultId: string, sessionId: string, now: number, kind: 'refresh' | 'reshare' = 'refresh'): Promise<boolean> {
+    const inserted = await this.#db.run("INSERT INTO custody_sessions (session_id, vault_id, kind, state, created_at) VALUES (?, ?, ?, 'running', ?) ON CONFLICT DO NOTHING", [sessionId, vaultId, kind, now]);
     return inserted.changes === 1;
+  }
+
+  /** A resharing gave this operator a share: the vault (new or existing here) is active at `epoch` with the new definition. */
+  async installReshared(definition: VaultDefinition, signature: Uint8Array, sessionId: string, epoch: number, key: VaultKey, now: number): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      const existing = await tx.get<{ created_at: number | bigint; audit_head: string | null; coordinator: string }>('SELECT created_at, audit_head, coordinator FROM custody_vaults WHERE vault_id = ?', [definition.vaultId]);
+      await tx.run('DELETE FROM custody_vaults WHERE vault_id = ?', [definition.vaultId]);
+      await tx.run(
+        "INSERT INTO custody_vaults (vault_id, definition, signature, state, session_id, epoch, coordinator, vault_key, audit_head, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)",
+        [definition.vaultId, encodeVaultDefinition(definition), signature, sessionId, epoch, existing?.coordinator ?? '', encodeKey(key), existing?.audit_head ?? null, existing?.created_at ?? now, now],
+      );
+      await tx.run("UPDATE custody_sessions SET state = 'done' WHERE session_id = ?", [sessionId]);
+    });
+  }
+
+  /** A resharing left this operator out. */
+  async retire(vaultId: string, sessionId: string, epoch: number, now: number): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.run("UPDATE custody_vaults SET state = 'retired', epoch = ?, updated_at = ? WHERE vault_id = ?", [epoch, now, vaultId]);
+      await tx.run("UPDATE custody_sessions SET state = 'done' WHERE session_id = ?", [sessionId]);
+    });
   }
 
   /** The vault becomes active at `epoch` with `key` (after its share is in the key store). */

@@ -45,8 +45,9 @@ import { BlameError, FrostDkg, operatorIdentifier, type Blame, type VaultKey } f
 import { aggregateSignature, commitNonces, signShares, verifySignatureShare, type FrostPublicPackage, type NonceCommitment, type SecretNonces } from './frost-signing.js';
 import { finalisePsbt, planSpend, type SpendPlan } from './spend.js';
 import { taprootAddresses, type BitcoinNetwork } from './taproot.js';
-import { decodeSpendRequest, decodeVaultDefinition, encodeVaultDefinition, SIGNATURE_CONTEXTS, verifySpendRequest, verifyVaultRequest, type SignedSpendRequest, type SigningKeyLookup, type VaultDefinition, type VaultRequest } from './vault.js';
-import { bytesEqual, isBytes, isInteger } from './wire.js';
+import { decodeSpendRequest, decodeVaultDefinition, encodeVaultDefinition, SIGNATURE_CONTEXTS, validateVaultDefinition, verifySpendRequest, verifyVaultRequest, type SignedSpendRequest, type SigningKeyLookup, type VaultDefinition, type VaultRequest } from './vault.js';
+import { ReshareRun } from './reshare-run.js';
+import { bytesEqual, checkMap, isBytes, isIdentityId, isInteger } from './wire.js';
 
 /** Sends one custody message to an operator; sealed to it and authenticated by the transport. */
 export type CustodyTransport = (peer: string, message: { type: string; body: Uint8Array }) => Promise<unknown>;
@@ -116,28 +117,42 @@ export function vaultShareLabel(vaultId: string, epoch: number): string {
   return `custody/vault/${vaultId}/share/${epoch}`;
 }
 
+type RunKind = 'dkg' | 'refresh' | 'reshare';
+
+/** The message types of each kind of key run. */
+const RUN_TYPES: Record<RunKind, { commit: string; share: string; confirm: string }> = {
+  dkg: { commit: CUSTODY_MESSAGE_TYPES.vaultCommit, share: CUSTODY_MESSAGE_TYPES.vaultShare, confirm: CUSTODY_MESSAGE_TYPES.vaultConfirm },
+  refresh: { commit: CUSTODY_MESSAGE_TYPES.refreshCommit, share: CUSTODY_MESSAGE_TYPES.refreshShare, confirm: CUSTODY_MESSAGE_TYPES.refreshConfirm },
+  reshare: { commit: CUSTODY_MESSAGE_TYPES.reshareCommit, share: CUSTODY_MESSAGE_TYPES.reshareShare, confirm: CUSTODY_MESSAGE_TYPES.reshareConfirm },
+};
+
 interface KeyRun {
-  readonly kind: 'dkg' | 'refresh';
+  readonly kind: RunKind;
   readonly id: Uint8Array;
   readonly hex: string;
+  /** The vault as the run leaves it. */
   readonly vault: VaultDefinition;
+  /** Everyone taking part (the vault's operators; for a resharing, old then new); run index = position + 1. */
+  readonly participants: readonly string[];
+  /** Resharing: the principal's signature on the new definition, stored with it. */
+  readonly signature?: Uint8Array;
   readonly index: number;
   readonly epoch: number;
   readonly dkg: KeyGeneration;
   phase: 1 | 2 | 'confirm' | 'done';
   readonly confirmations: Map<number, { transcript: Uint8Array | null; accused: number | null; reason: string | null }>;
-  outcome?: { key: VaultKey; signingShare: Uint8Array };
+  outcome?: { key: VaultKey; signingShare?: Uint8Array };
   timer?: ReturnType<typeof setTimeout>;
 }
 
-/** What a DKG or a refresh run needs from its state machine. */
+/** What a DKG, refresh or resharing run needs from its state machine. */
 interface KeyGeneration {
   readonly commitment: { readonly commitment: readonly Uint8Array[]; readonly proof?: Uint8Array };
   missing(round: 1 | 2): number[];
   receiveCommitment(sender: number, pkg: { commitment: readonly Uint8Array[]; proof?: Uint8Array }): void;
   shares(): Map<number, Uint8Array>;
   receiveShare(sender: number, share: Uint8Array): void;
-  finish(): { key: VaultKey; signingShare: Uint8Array };
+  finish(): { key: VaultKey; signingShare?: Uint8Array };
   clean(): void;
 }
 
@@ -369,6 +384,98 @@ export class CustodyService {
     });
   }
 
+  /**
+   * Moves a vault to a new operator set and threshold, keeping its key and address, on the
+   * principal's signature over `reshareMessage(definition, epoch)` (`definition`: the same vault id,
+   * principal and any policy, new `operators` and `threshold`; `epoch`: the current one). This
+   * operator must be a current operator; every current operator must take part. Resolves once
+   * started (see {@link waitForVault} with `epoch`; operators left out end `retired`).
+   */
+  async reshareVault(request: VaultRequest): Promise<VaultStatus> {
+    this.#checkOpen();
+    const definition = validateVaultDefinition(request.definition);
+    const vault = await this.#activeVault(definition.vaultId);
+    await this.#verifyReshare(vault, definition, request.signature, vault.epoch);
+    const nonce = randomBytes(16);
+    const epoch = vault.epoch + 1;
+    const id = makeSessionId('reshare', definition.vaultId, new Uint8Array([...nonce, ...encodeVaultDefinition(definition), ...new TextEncoder().encode(`/${epoch}`)]));
+    return this.#serialised(async () => {
+      if (!(await this.#repository.beginRefresh(definition.vaultId, bytesToHex(id), this.#now(), 'reshare'))) throw new CustodyError('CONFLICT', 'resharing already running');
+      const key = vault.key as VaultKey;
+      const previous = {
+        operators: [...vault.definition.operators],
+        threshold: vault.definition.threshold,
+        commitments: [...key.publicPackage.commitments],
+        verifyingShares: { ...key.publicPackage.verifyingShares },
+        internalKey: key.internalKey,
+        outputKey: key.outputKey,
+      };
+      const body = encodeMessage({ session: id, definition: encodeVaultDefinition(definition), signature: request.signature, epoch, nonce, previous });
+      const run = new ReshareRun(this.self, { operators: vault.definition.operators, threshold: vault.definition.threshold, key }, definition, await this.#share(vault));
+      for (const peer of run.participants) if (peer !== this.self) this.#send(peer, CUSTODY_MESSAGE_TYPES.reshareProposal, body, definition.vaultId);
+      this.#audit(vault.definition, { kind: 'reshare-proposed', vaultId: definition.vaultId, session: bytesToHex(id), epoch, operators: [...definition.operators], threshold: definition.threshold });
+      this.#startKeyRun('reshare', definition, id, epoch, run, run.participants, request.signature);
+      return toStatus(vault, this.self);
+    });
+  }
+
+  async #onReshareProposal(message: CustodyMessage): Promise<void> {
+    const m = decodeMessage(message.body, ['definition', 'signature', 'epoch', 'nonce', 'previous'], 'reshare proposal');
+    if (!isBytes(m['definition']) || !isBytes(m['signature']) || !isInteger(m['epoch'], 1, 0xffffffff) || !isBytes(m['nonce'], 16)) throw new CustodyError('INVALID_REQUEST', 'reshare proposal: bad fields');
+    const definition = decodeVaultDefinition(m['definition']);
+    const epoch = m['epoch'];
+    const id = m['session'] as Uint8Array;
+    if (!bytesEqual(id, makeSessionId('reshare', definition.vaultId, new Uint8Array([...m['nonce'], ...m['definition'], ...new TextEncoder().encode(`/${epoch}`)])))) {
+      throw new CustodyError('INVALID_REQUEST', 'the session id does not match the proposal');
+    }
+    if (await this.#repository.knowsSession(bytesToHex(id))) return;
+    const previous = decodePrevious(m['previous']);
+    if (!previous.operators.includes(message.from)) throw new CustodyError('NOT_AUTHORISED', 'the coordinator is not a current operator of the vault');
+    const stored = await this.#repository.vault(definition.vaultId);
+    let share: Uint8Array | undefined;
+    let key: VaultKey;
+    if (previous.operators.includes(this.self)) {
+      // A current operator checks the proposal's starting point against its own vault.
+      const vault = await this.#activeVault(definition.vaultId);
+      if (vault.epoch + 1 !== epoch) throw new CustodyError('CONFLICT', `the resharing is for epoch ${epoch}, this vault is at ${vault.epoch}`);
+      const own = vault.key as VaultKey;
+      if (
+        vault.definition.threshold !== previous.threshold ||
+        vault.definition.operators.join() !== previous.operators.join() ||
+        !bytesEqual(dagCbor.encode([...own.publicPackage.commitments]), dagCbor.encode(previous.commitments)) ||
+        !bytesEqual(dagCbor.encode({ ...own.publicPackage.verifyingShares }), dagCbor.encode(previous.verifyingShares))
+      ) {
+        throw new CustodyError('CONFLICT', 'the resharing does not start from this vault’s current sharing');
+      }
+      await this.#verifyReshare(vault, definition, m['signature'], vault.epoch);
+      share = await this.#share(vault);
+      key = own;
+    } else {
+      // A joining operator takes the current sharing from the proposal; every dealer confirms it in the transcript.
+      if (!definition.operators.includes(this.self)) throw new CustodyError('NOT_AUTHORISED', 'this operator is neither a current nor a new operator of the vault');
+      if (stored !== undefined && stored.state !== 'retired' && stored.state !== 'failed') throw new CustodyError('CONFLICT', 'the vault exists here already');
+      const principalKey = await this.#options.signingKey(definition.principal).catch((cause: unknown) => {
+        throw new CustodyError('DEPENDENCY_UNAVAILABLE', 'the principal could not be resolved through the PKI', { cause });
+      });
+      if (!verifyComposite(principalKey, reshareMessage(definition, epoch - 1), m['signature'], SIGNATURE_CONTEXTS.reshare)) {
+        throw new CustodyError('NOT_AUTHORISED', "the principal's resharing signature does not verify");
+      }
+      key = { publicPackage: { commitments: previous.commitments, verifyingShares: previous.verifyingShares }, internalKey: previous.internalKey, outputKey: previous.outputKey, transcriptHash: new Uint8Array(32) };
+    }
+    if (!(await this.#repository.beginRefresh(definition.vaultId, bytesToHex(id), this.#now(), 'reshare'))) return;
+    const run = new ReshareRun(this.self, { operators: previous.operators, threshold: previous.threshold, key }, definition, share);
+    this.#audit(definition, { kind: 'reshare-proposed', vaultId: definition.vaultId, session: bytesToHex(id), epoch, operators: [...definition.operators], threshold: definition.threshold, coordinator: message.from });
+    this.#startKeyRun('reshare', definition, id, epoch, run, run.participants, m['signature']);
+  }
+
+  async #verifyReshare(vault: StoredVault, definition: VaultDefinition, signature: Uint8Array, epoch: number): Promise<void> {
+    if (definition.vaultId !== vault.definition.vaultId || definition.principal !== vault.definition.principal) throw new CustodyError('INVALID_REQUEST', 'a resharing keeps the vault id and the principal');
+    const key = await this.#options.signingKey(vault.definition.principal).catch((cause: unknown) => {
+      throw new CustodyError('DEPENDENCY_UNAVAILABLE', 'the principal could not be resolved through the PKI', { cause });
+    });
+    if (!verifyComposite(key, reshareMessage(definition, epoch), signature, SIGNATURE_CONTEXTS.reshare)) throw new CustodyError('NOT_AUTHORISED', "the principal's resharing signature does not verify");
+  }
+
   // --- messages -------------------------------------------------------------------------------
 
   /**
@@ -387,6 +494,11 @@ export class CustodyService {
           return await this.#onVaultProposal(message);
         case CUSTODY_MESSAGE_TYPES.refreshProposal:
           return await this.#onRefreshProposal(message);
+        case CUSTODY_MESSAGE_TYPES.reshareProposal:
+          return await this.#onReshareProposal(message);
+        case CUSTODY_MESSAGE_TYPES.reshareCommit:
+        case CUSTODY_MESSAGE_TYPES.reshareShare:
+        case CUSTODY_MESSAGE_TYPES.reshareConfirm:
         case CUSTODY_MESSAGE_TYPES.vaultCommit:
         case CUSTODY_MESSAGE_TYPES.vaultShare:
         case CUSTODY_MESSAGE_TYPES.vaultConfirm:
@@ -465,21 +577,37 @@ export class CustodyService {
 
   // --- key runs (DKG and refresh) -------------------------------------------------------------
 
-  #startKeyRun(kind: 'dkg' | 'refresh', vault: VaultDefinition, id: Uint8Array, epoch: number, dkg: KeyGeneration): void {
-    const run: KeyRun = { kind, id, hex: bytesToHex(id), vault, index: vault.operators.indexOf(this.self) + 1, epoch, dkg, phase: 1, confirmations: new Map() };
+  #startKeyRun(kind: RunKind, vault: VaultDefinition, id: Uint8Array, epoch: number, dkg: KeyGeneration, participants: readonly string[] = vault.operators, signature?: Uint8Array): void {
+    const run: KeyRun = {
+      kind,
+      id,
+      hex: bytesToHex(id),
+      vault,
+      participants,
+      ...(signature === undefined ? {} : { signature }),
+      index: participants.indexOf(this.self) + 1,
+      epoch,
+      dkg,
+      phase: 1,
+      confirmations: new Map(),
+    };
     this.#runs.set(run.hex, run);
-    const commitType = kind === 'dkg' ? CUSTODY_MESSAGE_TYPES.vaultCommit : CUSTODY_MESSAGE_TYPES.refreshCommit;
     const own = dkg.commitment;
-    const body = encodeMessage({ session: id, commitment: [...own.commitment], ...(own.proof === undefined ? {} : { proof: own.proof }) });
-    for (const peer of vault.operators) if (peer !== this.self) this.#send(peer, commitType, body, vault.vaultId);
+    if (own.commitment.length > 0) {
+      const body = encodeMessage({ session: id, commitment: [...own.commitment], ...(own.proof === undefined ? {} : { proof: own.proof }) });
+      for (const peer of participants) if (peer !== this.self) this.#send(peer, RUN_TYPES[kind].commit, body, vault.vaultId);
+    }
     this.#arm(run);
     const buffered = this.#buffered.get(run.hex) ?? [];
     this.#buffered.delete(run.hex);
     for (const message of buffered) void this.#serialised(() => this.#handle(message)).catch(() => undefined);
+    // A receiver-only participant may have nothing to wait for in round 1 already buffered: advance once.
+    void this.#serialised(() => this.#advance(run, false)).catch(() => undefined);
   }
 
   async #onRunMessage(message: CustodyMessage): Promise<void> {
-    const isRefresh = message.type.startsWith('milagro/custody/refresh/');
+    const kind: RunKind = message.type.startsWith('milagro/custody/refresh/') ? 'refresh' : message.type.startsWith('milagro/custody/reshare/') ? 'reshare' : 'dkg';
+    const types = RUN_TYPES[kind];
     const session = sessionField(message.body);
     const hex = bytesToHex(session);
     const run = this.#runs.get(hex);
@@ -487,16 +615,18 @@ export class CustodyService {
       if (!(await this.#repository.knowsSession(hex))) this.#buffer(hex, message);
       return;
     }
-    const sender = run.vault.operators.indexOf(message.from) + 1;
-    if (sender === 0 || sender === run.index) throw new CustodyError('NOT_AUTHORISED', 'the sender is not another operator of the vault');
+    if (run.kind !== kind) throw new CustodyError('INVALID_REQUEST', 'a message of another kind of run');
+    const sender = run.participants.indexOf(message.from) + 1;
+    if (sender === 0 || sender === run.index) throw new CustodyError('NOT_AUTHORISED', 'the sender is not another participant of the run');
     if (run.phase === 'done') return;
     try {
-      if (message.type === (isRefresh ? CUSTODY_MESSAGE_TYPES.refreshCommit : CUSTODY_MESSAGE_TYPES.vaultCommit)) {
-        const m = decodeMessage(message.body, isRefresh ? ['commitment'] : ['commitment', 'proof'], 'commitments');
-        const commitment = pointList(m['commitment'], isRefresh ? run.vault.threshold - 1 : run.vault.threshold, 'commitments');
-        if (!isRefresh && !isBytes(m['proof'], 64) && !isBytes(m['proof'], 65)) throw new BlameError({ operator: sender, reason: 'sent a malformed proof of knowledge' });
-        run.dkg.receiveCommitment(sender, { commitment, ...(isRefresh ? {} : { proof: m['proof'] as Uint8Array }) });
-      } else if (message.type === (isRefresh ? CUSTODY_MESSAGE_TYPES.refreshShare : CUSTODY_MESSAGE_TYPES.vaultShare)) {
+      if (message.type === types.commit) {
+        const m = decodeMessage(message.body, kind === 'dkg' ? ['commitment', 'proof'] : ['commitment'], 'commitments');
+        const count = kind === 'refresh' ? run.vault.threshold - 1 : run.vault.threshold;
+        const commitment = pointList(m['commitment'], count, 'commitments');
+        if (kind === 'dkg' && !isBytes(m['proof'], 64) && !isBytes(m['proof'], 65)) throw new BlameError({ operator: sender, reason: 'sent a malformed proof of knowledge' });
+        run.dkg.receiveCommitment(sender, { commitment, ...(kind === 'dkg' ? { proof: m['proof'] as Uint8Array } : {}) });
+      } else if (message.type === types.share) {
         const m = decodeMessage(message.body, ['share'], 'share');
         if (!isBytes(m['share'], 32)) throw new BlameError({ operator: sender, reason: 'sent a malformed share' });
         run.dkg.receiveShare(sender, m['share']);
@@ -524,8 +654,7 @@ export class CustodyService {
         if (deadline) await this.#failRun(run, `no round-1 commitments from operator(s) ${missing.join(', ')} before the deadline`);
         return;
       }
-      const shareType = run.kind === 'dkg' ? CUSTODY_MESSAGE_TYPES.vaultShare : CUSTODY_MESSAGE_TYPES.refreshShare;
-      for (const [recipient, share] of run.dkg.shares()) this.#send(run.vault.operators[recipient - 1] as string, shareType, encodeMessage({ session: run.id, share }), run.vault.vaultId);
+      for (const [recipient, share] of run.dkg.shares()) this.#send(run.participants[recipient - 1] as string, RUN_TYPES[run.kind].share, encodeMessage({ session: run.id, share }), run.vault.vaultId);
       run.phase = 2;
       this.#arm(run);
       this.#audit(run.vault, { kind: 'dkg-round', vaultId: run.vault.vaultId, session: run.hex, run: run.kind, round: 1 });
@@ -546,9 +675,9 @@ export class CustodyService {
       this.#arm(run);
     }
     if (run.phase === 'confirm') {
-      const outcome = run.outcome as { key: VaultKey; signingShare: Uint8Array };
+      const outcome = run.outcome as { key: VaultKey; signingShare?: Uint8Array };
       const missing: number[] = [];
-      for (let i = 1; i <= run.vault.operators.length; i++) {
+      for (let i = 1; i <= run.participants.length; i++) {
         if (i === run.index) continue;
         const theirs = run.confirmations.get(i);
         if (theirs === undefined) {
@@ -567,28 +696,39 @@ export class CustodyService {
     }
   }
 
-  async #complete(run: KeyRun, outcome: { key: VaultKey; signingShare: Uint8Array }): Promise<void> {
+  async #complete(run: KeyRun, outcome: { key: VaultKey; signingShare?: Uint8Array }): Promise<void> {
     run.phase = 'done';
     clearTimeout(run.timer);
     this.#runs.delete(run.hex);
     const vaultId = run.vault.vaultId;
+    const share = outcome.signingShare;
     try {
-      // The share goes into the key store before the vault (or its new epoch) becomes active.
-      await this.#storeShare(vaultShareLabel(vaultId, run.epoch), outcome.signingShare);
-      await this.#repository.activate(vaultId, run.hex, run.epoch, outcome.key, this.#now());
+      if (share === undefined) {
+        // A resharing left this operator out: it retires the vault, then forgets its share.
+        await this.#repository.retire(vaultId, run.hex, run.epoch, this.#now());
+      } else if (run.kind === 'reshare') {
+        await this.#storeShare(vaultShareLabel(vaultId, run.epoch), share);
+        await this.#repository.installReshared(run.vault, run.signature as Uint8Array, run.hex, run.epoch, outcome.key, this.#now());
+      } else {
+        // The share goes into the key store before the vault (or its new epoch) becomes active.
+        await this.#storeShare(vaultShareLabel(vaultId, run.epoch), share);
+        await this.#repository.activate(vaultId, run.hex, run.epoch, outcome.key, this.#now());
+      }
     } catch (error) {
       await this.#failRun(run, `could not store the result: ${errorMessage(error)}`);
       return;
     } finally {
-      outcome.signingShare.fill(0);
+      share?.fill(0);
       run.dkg.clean();
     }
     if (run.epoch > 0) await this.#deleteKey(vaultShareLabel(vaultId, run.epoch - 1)).catch(() => undefined);
     this.#audit(run.vault, {
-      kind: run.kind === 'dkg' ? 'vault-active' : 'refresh-done',
+      kind: run.kind === 'dkg' ? 'vault-active' : run.kind === 'refresh' ? 'refresh-done' : share === undefined ? 'reshare-retired' : 'reshare-done',
       vaultId,
       session: run.hex,
       epoch: run.epoch,
+      operators: [...run.vault.operators],
+      threshold: run.vault.threshold,
       outputKey: outcome.key.outputKey,
       transcript: outcome.key.transcriptHash,
     });
@@ -603,19 +743,18 @@ export class CustodyService {
     this.#runs.delete(run.hex);
     run.dkg.clean();
     if (tell) this.#broadcastConfirm(run, null, blame?.operator ?? null, blame ? `operator ${blame.operator} ${blame.reason}` : reason);
-    const full = blame ? `operator ${blame.operator} (${run.vault.operators[blame.operator - 1] ?? '?'}) ${blame.reason}` : reason;
-    if (blame) this.#notice({ kind: 'operator-blamed', reason: full, vaultId: run.vault.vaultId, sessionId: run.hex, peer: run.vault.operators[blame.operator - 1] as string });
+    const full = blame ? `operator ${blame.operator} (${run.participants[blame.operator - 1] ?? '?'}) ${blame.reason}` : reason;
+    if (blame) this.#notice({ kind: 'operator-blamed', reason: full, vaultId: run.vault.vaultId, sessionId: run.hex, peer: run.participants[blame.operator - 1] as string });
     if (run.kind === 'dkg') await this.#repository.failVault(run.vault.vaultId, run.hex, full, this.#now());
     else await this.#repository.endSession(run.hex, 'failed');
     this.#notice({ kind: 'session-failed', reason: full, vaultId: run.vault.vaultId, sessionId: run.hex });
-    this.#audit(run.vault, { kind: run.kind === 'dkg' ? 'vault-failed' : 'refresh-failed', vaultId: run.vault.vaultId, session: run.hex, reason: full, accused: blame?.operator ?? null });
+    this.#audit(run.vault, { kind: run.kind === 'dkg' ? 'vault-failed' : run.kind === 'refresh' ? 'refresh-failed' : 'reshare-failed', vaultId: run.vault.vaultId, session: run.hex, reason: full, accused: blame?.operator ?? null });
     this.#changed();
   }
 
   #broadcastConfirm(run: KeyRun, transcript: Uint8Array | null, accused: number | null, reason: string | null): void {
-    const type = run.kind === 'dkg' ? CUSTODY_MESSAGE_TYPES.vaultConfirm : CUSTODY_MESSAGE_TYPES.refreshConfirm;
     const body = encodeMessage({ session: run.id, transcript, accused, reason });
-    for (const peer of run.vault.operators) if (peer !== this.self) this.#send(peer, type, body, run.vault.vaultId);
+    for (const peer of run.participants) if (peer !== this.self) this.#send(peer, RUN_TYPES[run.kind].confirm, body, run.vault.vaultId);
   }
 
   #arm(run: KeyRun): void {
@@ -969,6 +1108,32 @@ export class CustodyService {
 /** What the principal signs to refresh a vault's shares at `epoch` (the current one). */
 export function refreshMessage(vaultId: string, epoch: number): Uint8Array {
   return dagCbor.encode({ refresh: vaultId, epoch });
+}
+
+/** What the principal signs to move a vault to `definition`'s operators and threshold from `epoch` (the current one). */
+export function reshareMessage(definition: VaultDefinition, epoch: number): Uint8Array {
+  return dagCbor.encode({ reshare: encodeVaultDefinition(definition), epoch });
+}
+
+function verifyComposite(key: Uint8Array, message: Uint8Array, signature: Uint8Array, context: string): boolean {
+  try {
+    return compositeVerify(key, message, signature, utf8ToBytes(context));
+  } catch {
+    return false;
+  }
+}
+
+/** The `previous` field of a resharing proposal. */
+function decodePrevious(value: unknown): { operators: string[]; threshold: number; commitments: Uint8Array[]; verifyingShares: Record<string, Uint8Array>; internalKey: Uint8Array; outputKey: Uint8Array } {
+  const p = checkMap(value, ['operators', 'threshold', 'commitments', 'verifyingShares', 'internalKey', 'outputKey'], 'previous');
+  const operators = p['operators'];
+  if (!Array.isArray(operators) || operators.length < 2 || !operators.every(isIdentityId)) throw new CustodyError('INVALID_REQUEST', 'previous: bad operators');
+  if (!isInteger(p['threshold'], 2, operators.length)) throw new CustodyError('INVALID_REQUEST', 'previous: bad threshold');
+  const commitments = pointList(p['commitments'], p['threshold'], 'previous commitments');
+  const shares = checkMap(p['verifyingShares'], operators.map((_, i) => operatorIdentifier(i + 1)), 'previous verifying shares');
+  for (const v of Object.values(shares)) if (!isBytes(v, 33)) throw new CustodyError('INVALID_REQUEST', 'previous: verifying shares are compressed points');
+  if (!isBytes(p['internalKey'], 33) || !isBytes(p['outputKey'], 32)) throw new CustodyError('INVALID_REQUEST', 'previous: bad keys');
+  return { operators: operators as string[], threshold: p['threshold'], commitments, verifyingShares: shares as Record<string, Uint8Array>, internalKey: p['internalKey'], outputKey: p['outputKey'] };
 }
 
 function dkgSessionId(definition: VaultDefinition, nonce: Uint8Array): Uint8Array {

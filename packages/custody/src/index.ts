@@ -39,11 +39,11 @@ export {
   type Approval,
   type SigningKeyLookup,
 } from './vault.js';
-export { signVaultDefinition, createSpendRequest, approveSpend, signRefresh, type CustodySigner } from './principal.js';
+export { signVaultDefinition, createSpendRequest, approveSpend, signRefresh, signReshare, type CustodySigner } from './principal.js';
 export { taprootAddress, taprootAddresses, taprootScript, BITCOIN_NETWORKS, type BitcoinNetwork } from './taproot.js';
 export { planSpend, finalisePsbt, type SpendPlan } from './spend.js';
 export { FrostDkg, BlameError, operatorIdentifier, type Blame, type DkgCommitment, type VaultKey } from './frost-dkg.js';
-export { CustodyService, vaultShareLabel, refreshMessage, type CustodyServiceOptions, type CustodyMessage, type CustodyNotice, type CustodyTransport, type VaultStatus, type SpendOutcome } from './custody-service.js';
+export { CustodyService, vaultShareLabel, refreshMessage, reshareMessage, type CustodyServiceOptions, type CustodyMessage, type CustodyNotice, type CustodyTransport, type VaultStatus, type SpendOutcome } from './custody-service.js';
 export { CustodyRepository, type StoredVault, type StoredRequest, type SignResult, type VaultState, type RequestState } from './custody-repository.js';
 export { AuditChain, readAuditChain, AUDIT_ENTRY_TYPE, type AuditEntry, type AuditChainOptions, type AuditStore, type OpenedAuditEntry } from './audit-chain.js';
 export { CUSTODY_MESSAGE_PREFIX, CUSTODY_MESSAGE_TYPES } from './custody-protocol.js';

@@ -4,7 +4,7 @@
  * `@milagro/pki`, or `compositeSigner` of `@milagro/envelope` over an in-memory key).
  */
 import { bytesToHex, randomBytes, utf8ToBytes } from '@milagro/crypto';
-import { refreshMessage } from './custody-service.js';
+import { refreshMessage, reshareMessage } from './custody-service.js';
 import { encodeSpendRequest, encodeVaultDefinition, REQUEST_ID_LENGTH, SIGNATURE_CONTEXTS, type Approval, type SignedSpendRequest, type SpendPayload, type VaultDefinition, type VaultRequest } from './vault.js';
 
 /** A composite signing capability (the shape of `@milagro/envelope`'s `EnvelopeSigner`). */
@@ -32,4 +32,9 @@ export async function approveSpend(approver: CustodySigner, request: Uint8Array)
 /** The principal's signature asking the operators to refresh the vault's shares at its current `epoch`. */
 export async function signRefresh(principal: CustodySigner, vaultId: string, epoch: number): Promise<Uint8Array> {
   return principal.sign(refreshMessage(vaultId, epoch), utf8ToBytes(SIGNATURE_CONTEXTS.refresh));
+}
+
+/** The principal's signature moving the vault to the operators and threshold of `definition` (same vault id and principal), at its current `epoch`. */
+export async function signReshare(principal: CustodySigner, definition: VaultDefinition, epoch: number): Promise<Uint8Array> {
+  return principal.sign(reshareMessage(definition, epoch), utf8ToBytes(SIGNATURE_CONTEXTS.reshare));
 }

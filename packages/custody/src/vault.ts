@@ -27,6 +27,7 @@ export const SIGNATURE_CONTEXTS = {
   spend: 'milagro/custody/spend/v1',
   approval: 'milagro/custody/approval/v1',
   refresh: 'milagro/custody/refresh/v1',
+  reshare: 'milagro/custody/reshare/v1',
 } as const;
 
 /** What every operator checks on its own before it takes part in signing. */
