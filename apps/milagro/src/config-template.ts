@@ -18,6 +18,7 @@ export interface ConfigChoices {
   readonly curveBackend: 'mcl' | 'noble';
   readonly logLevel: string;
   readonly dta?: { readonly trustedProposers: readonly string[] };
+  readonly custody?: Record<string, never>;
   readonly mfa?: { readonly issuer: string; readonly realmId: string; readonly threshold: number; readonly dtas: ReadonlyArray<{ id: string; url: string }>; readonly activation: string };
 }
 
@@ -96,6 +97,15 @@ export function renderConfig(choices: ConfigChoices): string {
       ...choices.mfa.dtas.map((dta) => `      - { id: ${inline(dta.id)}, url: ${inline(dta.url)} }`),
       `  activation: { kind: ${choices.mfa.activation}${choices.mfa.activation === 'development-outbox' ? ', from: milagro@localhost' : ''} }`,
       '  adminToken: { env: MILAGRO_MFA_ADMIN_TOKEN }  # bearer token of the admin routes (16 characters or more)',
+    );
+  }
+  if (choices.custody !== undefined) {
+    lines.push(
+      '',
+      '# The custody role: operators jointly generate and use signing keys (FROST over secp256k1, Taproot);',
+      '# no operator token: a vault\'s principal signs its requests, checked through the PKI.',
+      'custody:',
+      '  protocolRoundTimeoutMs: 60000  # per-round deadline of the DKG, signing and refresh',
     );
   }
   return `${lines.join('\n')}\n`;

@@ -1,31 +1,35 @@
 /**
  * `config.yaml` of the all-in-one server: the sections every node has, `roles` (which roles run),
- * and one section per role (`dta`, `mfa`), all from @milagro/node. Environment variables
+ * and one section per role (`dta`, `mfa`, `custody`), all from @milagro/node. Environment variables
  * `MILAGRO_<SECTION>_<KEY>` override a few scalar keys (ENV_OVERRIDES); secrets are never in the
  * file or the environment overrides, only `{ env }` / `{ file }` sources.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dtaSectionSchema, mfaSectionSchema, nodeConfigShape, parseConfig, ROLE_NAMES, type DtaSection, type MfaSection, type RolesConfig } from '@milagro/node';
+import { custodySectionSchema, dtaSectionSchema, mfaSectionSchema, nodeConfigShape, parseConfig, type CustodySection, type DtaSection, type MfaSection, type RolesConfig } from '@milagro/node';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './exit-codes.js';
+
+/** The roles a milagro node can run (@milagro/node's ROLE_NAMES plus custody, which startRoles runs from its section). */
+export const MILAGRO_ROLES = ['dta', 'mfa', 'custody'] as const;
 
 export const milagroConfigSchema = z
   .object({
     /** The roles this node runs, each configured by its section. */
     roles: z
-      .array(z.enum(ROLE_NAMES))
+      .array(z.enum(MILAGRO_ROLES))
       .min(1)
       .refine((roles) => new Set(roles).size === roles.length, { message: 'a role is listed twice' }),
     ...nodeConfigShape,
     dta: dtaSectionSchema.optional(),
     mfa: mfaSectionSchema.optional(),
+    custody: custodySectionSchema.optional(),
   })
   .strict()
   .superRefine((config, context) => {
     if (config.roles.includes('mfa') && config.mfa === undefined) context.addIssue({ code: 'custom', path: ['mfa'], message: 'expected the mfa section (roles lists mfa), found none' });
-    for (const role of ROLE_NAMES) {
+    for (const role of MILAGRO_ROLES) {
       if (config[role] !== undefined && !config.roles.includes(role)) context.addIssue({ code: 'custom', path: [role], message: `found a ${role} section, but roles does not list ${role}` });
     }
   });
@@ -50,7 +54,7 @@ function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {
     if (value === undefined || value === '') continue;
     const current = config[section];
     // A role's section is only touched when the file has it; a scalar override never creates one.
-    if ((section === 'dta' || section === 'mfa') && current === undefined) continue;
+    if ((MILAGRO_ROLES as readonly string[]).includes(section) && current === undefined) continue;
     // Not a number stays a string, so the schema names the key and what it expected.
     const parsed = type === 'number' && /^\d+$/.test(value) ? Number(value) : value;
     config[section] = { ...(typeof current === 'object' && current !== null ? current : {}), [key]: parsed };
@@ -82,11 +86,12 @@ export function loadMilagroConfig(path: string, env: NodeJS.ProcessEnv = process
   }
 }
 
-/** The roles to start, with each listed role's section (the D-TA's defaults when `dta` is listed without one). */
+/** The roles to start, with each listed role's section (the D-TA's and custody's defaults when listed without one). */
 export function rolesOf(config: MilagroConfig): RolesConfig {
   const dta: DtaSection | undefined = config.roles.includes('dta') ? (config.dta ?? dtaSectionSchema.parse({})) : undefined;
   const mfa: MfaSection | undefined = config.roles.includes('mfa') ? config.mfa : undefined;
-  return { curveBackend: config.curveBackend, ...(dta === undefined ? {} : { dta }), ...(mfa === undefined ? {} : { mfa }) };
+  const custody: CustodySection | undefined = config.roles.includes('custody') ? (config.custody ?? custodySectionSchema.parse({})) : undefined;
+  return { curveBackend: config.curveBackend, ...(dta === undefined ? {} : { dta }), ...(mfa === undefined ? {} : { mfa }), ...(custody === undefined ? {} : { custody }) };
 }
 
 /** Key labels and database of the all-in-one node; fixed, since a data dir holds them. */

@@ -1,6 +1,6 @@
 /**
  * `milagro dev up` / `milagro dev down`: a complete local deployment on one machine, on embedded
- * defaults. Three D-TA nodes and one MFA node, each a separate `milagro start` process with its own
+ * defaults. Three D-TA nodes, one MFA node and one custody node, each a separate `milagro start` process with its own
  * config.yaml (embedded IPFS on a private network, file key store, SQLite), a 2-of-3 realm created by
  * the D-TAs' DKG with the MFA node as its service, and the demo page. The processes keep running
  * after `dev up` exits; `<dir>/dev-cluster.json` says where they are and `dev down` stops them.
@@ -64,13 +64,13 @@ export class DevUpError extends Error {
 }
 
 /**
- * HOOK for the custody role (issue 10): the `roles` and section of the cluster's custody node, given
- * the running D-TAs and MFA node, or undefined to start none. `dev up` starts it after the MFA node
- * (same common sections: data dir, HTTP with CORS for the demo origin, IPFS peers, key store) and
- * lists it in dev-cluster.json and the printed URLs. Returns undefined until the role is wired here.
+ * The cluster's custody node (issue 10): its `roles` and section, given the running D-TAs and MFA
+ * node, or undefined to start none. `dev up` starts it after the MFA node (same common sections: data
+ * dir, HTTP with CORS for the demo origin, IPFS peers, key store) and lists it in dev-cluster.json and
+ * the printed URLs. One operator: a vault needs several, which a custody demo would add here.
  */
 export function custodyNodeSection(_cluster: { readonly dtas: readonly ClusterNode[]; readonly mfa: ClusterNode }): Record<string, unknown> | undefined {
-  return undefined;
+  return { roles: ['custody'], custody: {} };
 }
 
 /** Binds `port` (0: any) on 127.0.0.1 for a moment; resolves the port, or rejects when it is taken. */

@@ -5,7 +5,7 @@
  * questions take their defaults. No secret is asked for: the config names where secrets come from.
  */
 import { createInterface } from 'node:readline';
-import { ROLE_NAMES } from '@milagro/node';
+import { MILAGRO_ROLES } from './config.js';
 import type { InitOptions } from './init.js';
 
 export interface QuestionStreams {
@@ -52,8 +52,8 @@ export async function askInitChoices(options: InitOptions, streams: QuestionStre
   };
   try {
     streams.output.write('Milagro Server: a new node. Press Enter to take the offer in [brackets]; lists are comma-separated, "-" for none.\n');
-    const roles = await ask(`Roles (${ROLE_NAMES.join(', ')})`, options.roles, (answer) =>
-      split(answer).length > 0 && split(answer).every((role) => (ROLE_NAMES as readonly string[]).includes(role)) ? undefined : `a list of ${ROLE_NAMES.join(', ')}`,
+    const roles = await ask(`Roles (${MILAGRO_ROLES.join(', ')})`, options.roles, (answer) =>
+      split(answer).length > 0 && split(answer).every((role) => (MILAGRO_ROLES as readonly string[]).includes(role)) ? undefined : `a list of ${MILAGRO_ROLES.join(', ')}`,
     );
     const dataDir = await ask('Data directory (relative to the config file)', options.dataDir);
     const httpHost = await ask('HTTP host (0.0.0.0 accepts other hosts)', options.httpHost);

@@ -6,9 +6,9 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { bootstrapNode, readSecret, ROLE_NAMES } from '@milagro/node';
+import { bootstrapNode, readSecret } from '@milagro/node';
 import { parse as parseYaml } from 'yaml';
-import { loadMilagroConfig, milagroConfigSchema, NODE_FILES } from './config.js';
+import { loadMilagroConfig, MILAGRO_ROLES, milagroConfigSchema, NODE_FILES } from './config.js';
 import { renderConfig, type ConfigChoices } from './config-template.js';
 import { UsageError } from './exit-codes.js';
 
@@ -56,9 +56,9 @@ function integer(flag: string, value: string): number {
 function choicesFrom(options: InitOptions): ConfigChoices {
   const roles = options.roles.split(',').map((role) => role.trim()).filter((role) => role !== '');
   for (const role of roles) {
-    if (!(ROLE_NAMES as readonly string[]).includes(role)) throw new UsageError(`--roles: expected a list of ${ROLE_NAMES.join(', ')}, found ${JSON.stringify(role)}`);
+    if (!(MILAGRO_ROLES as readonly string[]).includes(role)) throw new UsageError(`--roles: expected a list of ${MILAGRO_ROLES.join(', ')}, found ${JSON.stringify(role)}`);
   }
-  if (roles.length === 0) throw new UsageError(`--roles: expected at least one of ${ROLE_NAMES.join(', ')}`);
+  if (roles.length === 0) throw new UsageError(`--roles: expected at least one of ${MILAGRO_ROLES.join(', ')}`);
   if (options.keyStore !== 'file' && options.keyStore !== 'pkcs11') throw new UsageError(`--keystore: expected file or pkcs11, found ${JSON.stringify(options.keyStore)}`);
   if (options.keyStore === 'pkcs11' && options.pkcs11Module === undefined) throw new UsageError('--keystore pkcs11 needs --pkcs11-module <path of the PKCS#11 library>');
   if (options.curveBackend !== 'mcl' && options.curveBackend !== 'noble') throw new UsageError(`--curve-backend: expected mcl or noble, found ${JSON.stringify(options.curveBackend)}`);
@@ -100,6 +100,7 @@ function choicesFrom(options: InitOptions): ConfigChoices {
     logLevel: options.logLevel,
     ...(roles.includes('dta') ? { dta: { trustedProposers: options.trustedProposers } } : {}),
     ...(mfa === undefined ? {} : { mfa }),
+    ...(roles.includes('custody') ? { custody: {} } : {}),
   };
 }
 

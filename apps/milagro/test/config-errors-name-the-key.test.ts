@@ -44,12 +44,14 @@ describe('config.yaml', () => {
     expect(rolesOf(config).mfa).toBeUndefined();
     const both = loadMilagroConfig(write('both.yaml', `roles: [dta, mfa]\ndataDir: data\n${MFA}`), {});
     expect(Object.keys(rolesOf(both)).sort()).toEqual(['curveBackend', 'dta', 'mfa']);
+    const custody = loadMilagroConfig(write('custody.yaml', 'roles: [custody]\ndataDir: data\n'), {});
+    expect(rolesOf(custody)).toMatchObject({ custody: { protocolRoundTimeoutMs: 60_000 } });
   });
 
   it('names the key, the expectation and what was found', () => {
     expect(refusal(`${DTA_ONLY}http: { port: eighty }\n`)).toMatch(/http\.port: .*expected number, received string/);
     expect(refusal('dataDir: data\n')).toContain('roles');
-    expect(refusal('roles: [dta, custody]\ndataDir: data\n')).toContain('roles.1');
+    expect(refusal('roles: [dta, vault]\ndataDir: data\n')).toContain('roles.1');
     expect(refusal('roles: [mfa]\ndataDir: data\n')).toMatch(/mfa: expected the mfa section/);
     expect(refusal(`${DTA_ONLY}${MFA}`)).toMatch(/mfa: found a mfa section, but roles does not list mfa/);
     expect(refusal(`${DTA_ONLY}colour: blue\n`)).toContain('colour');

@@ -1,6 +1,6 @@
 /**
- * Issue 9: `milagro dev up` brings up a complete local deployment (three D-TAs, the MFA node, the
- * demo page) as real detached processes; the client SDK registers, activates from the development
+ * Issue 9: `milagro dev up` brings up a complete local deployment (three D-TAs, the MFA node, a
+ * custody node, the demo page) as real detached processes; the client SDK registers, activates from the development
  * outbox, sets a PIN and logs in against it; `milagro dev down` stops every process it started.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +16,7 @@ interface Cluster {
   dir: string;
   demo: { url: string; pid: number };
   mfa: { url: string; identity: string; pid: number };
+  custody: { url: string; identity: string; pid: number };
   dtas: Array<{ name: string; url: string; identity: string; pid: number }>;
   realm: { id: string; threshold: number };
   pids: number[];
@@ -55,7 +56,8 @@ it('dev up, then register, activate, set a PIN and log in with the client SDK; a
   const cluster = JSON.parse(up.stdout) as Cluster;
   expect(cluster).toMatchObject({ ok: true, dir, realm: { id: 'local', threshold: 2 } });
   expect(cluster.dtas.map((d) => d.name)).toEqual(['dta-1', 'dta-2', 'dta-3']);
-  expect(cluster.pids).toHaveLength(5);
+  expect(cluster.pids).toHaveLength(6); // three D-TAs, MFA, custody, demo
+  expect((await fetch(`${cluster.custody.url}/readyz`)).status).toBe(200);
   expect(JSON.parse(readFileSync(join(dir, 'dev-cluster.json'), 'utf8'))).toMatchObject({ state: 'running', mfa: { url: cluster.mfa.url }, pids: cluster.pids });
   // The nodes outlive `dev up`.
   expect(cluster.pids.every(isRunning)).toBe(true);
