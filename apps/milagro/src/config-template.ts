@@ -51,7 +51,12 @@ export function renderConfig(choices: ConfigChoices): string {
           '  # Consortium peers the daemon keeps connected (multiaddrs ending in /p2p/<peer id>).',
         ]),
     `  peers: ${inline(choices.peers)}`,
-    ...(choices.swarmKeyFile === undefined ? ['  # swarmKey: { file: /run/secrets/swarm.key }  # private-network key'] : [`  swarmKey: { file: ${inline(choices.swarmKeyFile)} }  # private-network key`]),
+    // With Kubo the private-network key is the daemon's own (swarm.key in its repo).
+    ...(choices.kuboUrl !== undefined
+      ? []
+      : choices.swarmKeyFile === undefined
+        ? ['  # swarmKey: { file: /run/secrets/swarm.key }  # private-network key']
+        : [`  swarmKey: { file: ${inline(choices.swarmKeyFile)} }  # private-network key`]),
     '',
     '# Where the node\'s private keys live.',
     'keyStore:',
