@@ -41,7 +41,15 @@ export function planSpend(payload: SpendPayload, policy: SpendingPolicy, outputK
     if (!policy.allowMessages) throw refused('the policy does not allow signing raw messages');
     return { messages: [payload.message] };
   }
-  const tx = parsePsbt(payload.psbt);
+  try {
+    return planPsbt(parsePsbt(payload.psbt), policy, outputKey);
+  } catch (error) {
+    if (error instanceof CustodyError) throw error;
+    throw new CustodyError('INVALID_REQUEST', 'the PSBT cannot be analysed', { cause: error });
+  }
+}
+
+function planPsbt(tx: btc.Transaction, policy: SpendingPolicy, outputKey: Uint8Array): SpendPlan {
   const vaultScript = taprootScript(outputKey);
   if (tx.inputsLength === 0 || tx.outputsLength === 0) throw new CustodyError('INVALID_REQUEST', 'the PSBT needs inputs and outputs');
   const scripts: Uint8Array[] = [];
