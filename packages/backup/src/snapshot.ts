@@ -4,8 +4,7 @@
  * databases are not copied byte for byte (a copy taken mid-write can be torn): each is written with
  * `VACUUM INTO`, a transaction-consistent copy, and that copy goes into the archive.
  */
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -52,13 +51,36 @@ async function* walk(root: string, dir: string): AsyncGenerator<string> {
   }
 }
 
-function fileEntry(archivePath: string, path: string, size: number, mode: number): ArchiveFile {
+/**
+ * An archive entry over an open file: size and bytes come from the same inode, so a file replaced
+ * by rename while the snapshot runs is archived as it was when it was opened.
+ */
+async function fileEntry(archivePath: string, path: string, mode: number): Promise<ArchiveFile | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed since the walk
+    throw error;
+  }
+  const size = (await handle.stat()).size;
   return {
     path: archivePath,
     size,
     mode,
     async *read() {
-      for await (const piece of createReadStream(path, { highWaterMark: READ_SIZE })) yield piece as Buffer;
+      try {
+        let left = size;
+        while (left > 0) {
+          const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, left));
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, size - left);
+          if (bytesRead === 0) break;
+          left -= bytesRead;
+          yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+        }
+      } finally {
+        await handle.close();
+      }
     },
   };
 }
@@ -84,20 +106,27 @@ export async function* snapshotFiles(source: SnapshotSource): AsyncGenerator<Arc
   try {
     if (source.configFile !== undefined) {
       const info = await stat(source.configFile);
-      yield fileEntry(`${CONFIG_PREFIX}${basename(source.configFile)}`, source.configFile, info.size, info.mode & 0o777);
+      const entry = await fileEntry(`${CONFIG_PREFIX}${basename(source.configFile)}`, source.configFile, info.mode & 0o777);
+      if (entry !== undefined) yield entry;
     }
+    // The file list is fixed first: files written while the snapshot runs (e.g. the backup's own
+    // blocks, when the node's blockstore lives in the data dir) are not part of it.
+    const paths: string[] = [];
+    for await (const path of walk(source.dataDir, source.dataDir)) paths.push(path);
     let copies = 0;
-    for await (const path of walk(source.dataDir, source.dataDir)) {
+    for (const path of paths) {
       const rel = relative(source.dataDir, path).split(sep).join('/');
       if (TRANSIENT.some((pattern) => pattern.test(rel)) || source.exclude?.(rel) === true) continue;
-      const info = await stat(path);
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined) continue;
       if (await isSqlite(path)) {
         const copy = consistentCopy(path, scratch, copies++);
-        const copied = await stat(copy);
-        yield fileEntry(`${DATA_PREFIX}${rel}`, copy, copied.size, info.mode & 0o777);
+        const entry = await fileEntry(`${DATA_PREFIX}${rel}`, copy, info.mode & 0o777);
+        if (entry !== undefined) yield entry;
         await rm(copy, { force: true });
       } else {
-        yield fileEntry(`${DATA_PREFIX}${rel}`, path, info.size, info.mode & 0o777);
+        const entry = await fileEntry(`${DATA_PREFIX}${rel}`, path, info.mode & 0o777);
+        if (entry !== undefined) yield entry;
       }
     }
   } finally {
