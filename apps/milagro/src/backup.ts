@@ -1,0 +1,350 @@
+/**
+ * `milagro backup …`: decentralised backup and recovery of this node (@milagro/backup, docs/specs/backup.md).
+ *
+ *   backup init-recovery [--force]                                 new recovery secret (shown once); its public key in <dataDir>/backup/recovery.json
+ *   backup create --fiduciary <id>... --threshold <k> [--confirmations <m>]   (node stopped) snapshot, seal k-of-n, deposit with the fiduciaries
+ *   backup list [--manifest <cid>]                                 the backups reachable from the newest (or <cid>)
+ *   backup verify [--manifest <cid>] [--recovery-secret-env NAME]  restore drill into a temporary directory; the node is not touched
+ *   backup restore --manifest <cid> [--recovery-secret-env NAME] [--replace]   restore this node's data dir on a fresh machine
+ *   backup fiduciary                                               serve as a backup fiduciary with this node's identity (until SIGTERM)
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  BackupFiduciary,
+  backupBlockHashes,
+  createBackup,
+  depositBackup,
+  generateRecoverySecret,
+  listBackups,
+  readBackupHead,
+  readManifest,
+  recoveryPublicKey,
+  requestShares,
+  restoreBackup,
+  writeBackupHead,
+  type CollectedShares,
+  type RestoredLayout,
+} from '@milagro/backup';
+import { FileKeyStore } from '@milagro/keystore';
+import { bootstrapNode, createNodeApi, readSecret, serveRoles } from '@milagro/node';
+import { identityRecipientKey, identitySigner, loadIdentity } from '@milagro/pki';
+import { base32upper } from 'multiformats/bases/base32';
+import { CID } from 'multiformats/cid';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { joinNetwork, temporaryIdentity, waitForPeers, type TemporaryNetwork } from './backup-network.js';
+import { loadMilagroConfig, NODE_FILES, type MilagroConfig } from './config.js';
+import { EXIT_OK, UsageError } from './exit-codes.js';
+
+/** What a finished backup command prints (the shape `main.ts` reports). */
+export interface BackupOutcome {
+  readonly code: number;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+export const BACKUP_USAGE = `usage: milagro backup <action> [--config config.yaml] [options]
+
+actions:
+  init-recovery [--force]     creates the owner's recovery secret, prints it ONCE (keep it offline) and
+                              records its public key in <dataDir>/backup/recovery.json
+  create --fiduciary <identity>... --threshold <k> [--confirmations <m>] [--timeout <s>]
+                              with the node stopped: snapshot its data dir and config, seal it k-of-n to the
+                              fiduciaries, store it on IPFS and wait until m of them (default k) pinned it
+  list [--manifest <cid>]     the backups reachable from the newest one (or from <cid>)
+  verify [--manifest <cid>] [--recovery-secret-env MILAGRO_RECOVERY_SECRET] [--timeout <s>]
+                              restore drill: fetch, release with k fiduciaries, decrypt and check into a
+                              temporary directory; the node and its data dir are not touched
+  restore --manifest <cid> [--recovery-secret-env MILAGRO_RECOVERY_SECRET] [--replace] [--timeout <s>]
+                              on a fresh machine: restores config.dataDir (refused if it holds data, unless --replace)
+  fiduciary                   serves as a backup fiduciary with this node's identity until SIGTERM (the node must not run)
+
+every action: --json, --help`;
+
+const options = {
+  config: { type: 'string', default: 'config.yaml' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  replace: { type: 'boolean', default: false },
+  fiduciary: { type: 'string', multiple: true, default: [] },
+  threshold: { type: 'string' },
+  confirmations: { type: 'string' },
+  manifest: { type: 'string' },
+  'recovery-secret-env': { type: 'string', default: 'MILAGRO_RECOVERY_SECRET' },
+  timeout: { type: 'string', default: '600' },
+} as const satisfies ParseArgsConfig['options'];
+
+type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false }>>['values'];
+
+const RECOVERY_FILE = 'backup/recovery.json';
+
+/** Progress lines on stderr (stdout carries the result, one JSON object with --json). */
+const started = performance.now();
+function progress(step: string): void {
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${step}\n`);
+}
+
+function wholeNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${flag}: expected a whole number, found ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function manifestOf(value: string | undefined): CID | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return CID.parse(value);
+  } catch {
+    throw new UsageError(`--manifest: not a CID: ${JSON.stringify(value)}`);
+  }
+}
+
+function recoverySecret(values: Values): string {
+  const name = values['recovery-secret-env'];
+  const secret = process.env[name];
+  if (secret === undefined || secret.trim() === '') throw new UsageError(`the recovery secret is read from the environment variable ${name}, which is not set`);
+  return secret.trim();
+}
+
+async function readRecoveryKey(config: MilagroConfig): Promise<Uint8Array> {
+  try {
+    const { publicKey } = JSON.parse(await readFile(join(config.dataDir, RECOVERY_FILE), 'utf8')) as { publicKey: string };
+    return new Uint8Array(Buffer.from(publicKey, 'base64'));
+  } catch {
+    throw new UsageError(`no recovery credential for this node (${join(config.dataDir, RECOVERY_FILE)}): run \`milagro backup init-recovery\` first`);
+  }
+}
+
+async function initRecovery(config: MilagroConfig, force: boolean): Promise<BackupOutcome> {
+  const path = join(config.dataDir, RECOVERY_FILE);
+  if (existsSync(path) && !force) throw new UsageError(`${path} exists: this node has a recovery credential (replace it with --force; backups made before keep the old one)`);
+  const secret = generateRecoverySecret();
+  await mkdir(join(config.dataDir, 'backup'), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${JSON.stringify({ publicKey: Buffer.from(recoveryPublicKey(secret)).toString('base64') })}\n`, { mode: 0o600 });
+  return {
+    code: EXIT_OK,
+    text: `recovery secret (shown once; write it down and keep it offline, it is needed to restore this node):\n\n  ${secret}\n`,
+    json: { ok: true, recoverySecret: secret, publicKeyFile: path },
+  };
+}
+
+/** True for a file of the embedded blockstore (`ipfs/blocks/…/<base32upper multihash>.data`) that belongs to an earlier backup. */
+function isEarlierBackupBlock(path: string, earlier: ReadonlySet<string>): boolean {
+  if (earlier.size === 0 || !path.startsWith('ipfs/blocks/') || !path.endsWith('.data')) return false;
+  const name = path.slice(path.lastIndexOf('/') + 1, -'.data'.length);
+  try {
+    return earlier.has(Buffer.from(base32upper.decode(name)).toString('hex'));
+  } catch {
+    return false;
+  }
+}
+
+async function create(config: MilagroConfig, configFile: string, values: Values): Promise<BackupOutcome> {
+  const fiduciaries = values.fiduciary;
+  const threshold = wholeNumber(values.threshold, 'threshold');
+  if (fiduciaries.length === 0 || threshold === undefined) throw new UsageError('backup create needs --fiduciary <identity> (one per fiduciary) and --threshold <k>');
+  const confirmations = wholeNumber(values.confirmations, 'confirmations') ?? threshold;
+  const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
+  const recovery = await readRecoveryKey(config);
+  if (existsSync(join(config.dataDir, 'milagro.run.json'))) throw new UsageError('the node is running (milagro.run.json): stop it before `backup create`');
+  const node = await bootstrapNode(config, NODE_FILES);
+  progress(`node ${node.identity.id.toString()} open; resolving ${fiduciaries.length} fiduciaries`);
+  try {
+    const keys = await Promise.all(
+      fiduciaries.map(async (id) => {
+        try {
+          return { id, publicKey: (await node.resolver.resolve(id, { timeoutMs: 60_000 })).keys.kem };
+        } catch (error) {
+          throw new UsageError(`fiduciary ${id} does not resolve (${(error as Error).message})`);
+        }
+      }),
+    );
+    const prev = await readBackupHead(config.dataDir);
+    // Earlier backups' blocks sit in this node's blockstore: leave them out of the snapshot.
+    const earlier = await backupBlockHashes(node.ipfs.store, prev);
+    const created = await createBackup({
+      source: { dataDir: config.dataDir, configFile, exclude: (path) => isEarlierBackupBlock(path, earlier) },
+      signer: identitySigner(node.identity, node.keyStore),
+      identity: node.identity.head,
+      store: node.ipfs.store,
+      fiduciaries: keys,
+      threshold,
+      recovery,
+      ...(prev === undefined ? {} : { prev }),
+    });
+    progress(`backup ${created.cid.toString()} sealed: ${created.manifest.files} files, ${created.manifest.size} bytes, ${created.blocks} blocks; waiting for ${confirmations} fiduciaries to pin it`);
+    const deposited = await depositBackup({ messenger: node.messenger, manifest: created.cid, fiduciaries, minimum: confirmations, timeoutMs });
+    await writeBackupHead(config.dataDir, created.cid, created.manifest.created);
+    const manifest = created.cid.toString();
+    return {
+      code: EXIT_OK,
+      text: `backup ${manifest}: ${created.manifest.files} files, ${created.manifest.size} bytes, ${threshold} of ${fiduciaries.length} fiduciaries; pinned by ${deposited.pinned.length}`,
+      json: { ok: true, manifest, node: created.manifest.node, files: created.manifest.files, bytes: created.manifest.size, blocks: created.blocks, threshold, fiduciaries, pinnedBy: deposited.pinned, prev: prev?.toString() ?? null },
+    };
+  } finally {
+    await node.close();
+  }
+}
+
+async function withNetwork<T>(config: MilagroConfig, timeoutMs: number, work: (network: TemporaryNetwork) => Promise<T>): Promise<T> {
+  const network = await joinNetwork(config);
+  try {
+    await waitForPeers(network.ipfs, Math.min(timeoutMs, 60_000));
+    progress(`connected to ${(await network.ipfs.connectedPeers()).length} peers`);
+    return await work(network);
+  } finally {
+    await network.close();
+  }
+}
+
+async function list(config: MilagroConfig, values: Values): Promise<BackupOutcome> {
+  const head = manifestOf(values.manifest) ?? (await readBackupHead(config.dataDir));
+  if (head === undefined) throw new UsageError('this node has no backup yet (no backup/head.json); pass --manifest <cid>');
+  const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
+  return withNetwork(config, timeoutMs, async (network) => {
+    const newest = await readManifest(network.ipfs.store, head, { timeoutMs: 60_000 });
+    const node = await network.resolver.resolve(newest.node, { timeoutMs: 60_000 });
+    const backups = await listBackups(network.ipfs.store, head, node.keys.sign, { timeoutMs: 60_000 });
+    const rows = backups.map(({ cid, manifest }) => ({
+      manifest: cid.toString(),
+      created: new Date(manifest.created).toISOString(),
+      files: manifest.files,
+      bytes: manifest.size,
+      threshold: manifest.threshold,
+      fiduciaries: manifest.fiduciaries,
+    }));
+    const text = rows.map((r) => `${r.created}  ${r.manifest}  ${r.files} files  ${r.bytes} bytes  ${r.threshold} of ${r.fiduciaries.length}`).join('\n');
+    return { code: EXIT_OK, text: text === '' ? 'no backups' : text, json: { ok: true, node: newest.node, backups: rows } };
+  });
+}
+
+/** The restored node must open: its key store with the configured passphrase, its identity the one the backup is of. */
+function nodeCheck(config: MilagroConfig, network: TemporaryNetwork, node: string): (staged: RestoredLayout) => Promise<void> {
+  return async (staged) => {
+    if (config.keyStore.kind !== 'file') return; // an HSM's keys are not in the data dir
+    const keyStore = await FileKeyStore.open({ path: join(staged.dataDir, 'keys'), passphrase: readSecret(config.keyStore.passphrase) });
+    try {
+      const identity = await loadIdentity({ keyStore, store: network.ipfs.store, labelPrefix: NODE_FILES.identityLabelPrefix, timeoutMs: 60_000 });
+      if (identity.id.toString() !== node) throw new Error(`the restored key store holds identity ${identity.id.toString()}, not ${node}`);
+      // The identity's keys must be usable, not just present.
+      await identityRecipientKey(identity, keyStore);
+    } finally {
+      await keyStore.close();
+    }
+  };
+}
+
+async function release(network: TemporaryNetwork, manifest: CID, secret: string, timeoutMs: number): Promise<CollectedShares> {
+  const requester = await temporaryIdentity(network);
+  try {
+    return await requestShares({
+      messenger: requester.messenger,
+      requesterKem: requester.identity.document.keys.kem,
+      store: network.ipfs.store,
+      resolver: network.resolver,
+      manifest,
+      recoverySecret: secret,
+      timeoutMs,
+    });
+  } finally {
+    await requester.close();
+  }
+}
+
+async function restoreInto(config: MilagroConfig, values: Values, drill: boolean): Promise<BackupOutcome> {
+  const manifest = manifestOf(values.manifest) ?? (drill ? await readBackupHead(config.dataDir) : undefined);
+  if (manifest === undefined) throw new UsageError(drill ? 'this node has no backup yet (no backup/head.json); pass --manifest <cid>' : 'backup restore needs --manifest <cid>');
+  const secret = recoverySecret(values);
+  const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
+  return withNetwork(config, timeoutMs, async (network) => {
+    const started = performance.now();
+    progress(`asking the fiduciaries of ${manifest.toString()} for their shares`);
+    const collected = await release(network, manifest, secret, timeoutMs);
+    progress(`${collected.shares.length} shares released (by ${collected.releasedBy.map((r) => r.fiduciary).join(', ')}); restoring`);
+    const scratch = drill ? await mkdtemp(join(tmpdir(), 'milagro-backup-drill-')) : undefined;
+    try {
+      const dataDir = scratch === undefined ? config.dataDir : join(scratch, 'data');
+      const restored = await restoreBackup({
+        store: network.ipfs.store,
+        manifest,
+        nodeSigningKey: collected.nodeSigningKey,
+        shares: collected.shares,
+        dataDir,
+        replace: !drill && values.replace,
+        check: nodeCheck(config, network, collected.manifest.node),
+        timeoutMs: 120_000,
+      });
+      if (!drill) await writeBackupHead(config.dataDir, manifest, restored.manifest.created);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const releasedBy = collected.releasedBy.map((r) => r.fiduciary);
+      const json = { ok: true, drill, manifest: manifest.toString(), node: restored.manifest.node, files: restored.files, bytes: restored.bytes, releasedBy, audit: collected.releasedBy, dataDir: drill ? null : config.dataDir };
+      const what = drill ? 'restore drill passed' : `restored ${config.dataDir}`;
+      return { code: EXIT_OK, text: `${what}: node ${restored.manifest.node}, ${restored.files} files, ${restored.bytes} bytes, shares from ${releasedBy.length} fiduciaries, ${seconds} s`, json };
+    } finally {
+      if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
+ * Serves as a fiduciary until SIGTERM/SIGINT, with the node's operational HTTP endpoints (`/v1/node`
+ * for its identity and IPFS addresses, `/healthz`, `/readyz`, `/metrics`) on the config's port.
+ */
+async function serveFiduciary(config: MilagroConfig): Promise<undefined> {
+  const logger = pino({ name: 'milagro', level: config.log.level });
+  const node = await bootstrapNode(config, NODE_FILES);
+  let fiduciary: BackupFiduciary;
+  try {
+    fiduciary = await BackupFiduciary.open({
+      messenger: node.messenger,
+      store: node.ipfs.store,
+      resolver: node.resolver,
+      signer: identitySigner(node.identity, node.keyStore),
+      recipient: await identityRecipientKey(node.identity, node.keyStore),
+      db: node.db,
+      onEvent: (event) => logger.info(event, event.event),
+    });
+  } catch (error) {
+    await node.close();
+    throw error;
+  }
+  fiduciary.start();
+  await serveRoles({
+    node,
+    roles: { roles: [], apis: [createNodeApi(node)], ready: {}, registry: new Registry(), close: () => fiduciary.close() },
+    http: config.http,
+    title: 'Milagro backup fiduciary',
+    logger,
+    describe: { roles: ['backup-fiduciary'] },
+  });
+  return undefined;
+}
+
+/** Runs `milagro backup <action> …`; `undefined` when the action keeps running (fiduciary). */
+export async function backup(argv: readonly string[]): Promise<BackupOutcome | undefined> {
+  const [action, ...rest] = argv;
+  const { values } = parseArgs({ args: action?.startsWith('-') === true ? [] : rest, options, strict: true, allowPositionals: false });
+  if (values.help || action === undefined || action === 'help' || action === '--help' || action === '-h') return { code: EXIT_OK, text: BACKUP_USAGE, json: { ok: true, usage: BACKUP_USAGE } };
+  const config = loadMilagroConfig(values.config);
+  switch (action) {
+    case 'init-recovery':
+      return initRecovery(config, values.force);
+    case 'create':
+      return create(config, values.config, values);
+    case 'list':
+      return list(config, values);
+    case 'verify':
+      return restoreInto(config, values, true);
+    case 'restore':
+      return restoreInto(config, values, false);
+    case 'fiduciary':
+      return serveFiduciary(config);
+    default:
+      throw new UsageError(`milagro backup: unknown action ${JSON.stringify(action)}\n${BACKUP_USAGE}`);
+  }
+}
