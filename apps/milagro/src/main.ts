@@ -320,6 +320,7 @@ async function run(argv: readonly string[]): Promise<Outcome | undefined> {
       return identity(rest);
     case 'realm':
       return realm(rest);
+    case 'backup': return (await import('./backup.js')).backup(rest); // milagro backup create|list|verify|restore|fiduciary (issue 11)
     case 'dev':
       return dev(rest);
     case undefined:
