@@ -5,8 +5,7 @@
  * Taproot address at every operator, equal to an independent BIP-341 computation; a PSBT spending
  * the vault's output is signed and the transaction verifies independently; a replayed request does
  * not sign twice; requests failing the policy are refused; signing works with one operator stopped;
- * a refresh keeps the address. (Cheating operators are named in packages/custody's tests, where a
- * test can tamper with messages.)
+ * a refresh keeps the address. (A cheating operator in its own process: cheating-operator-is-named.test.ts.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

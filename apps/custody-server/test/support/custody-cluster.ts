@@ -19,7 +19,7 @@ export interface OperatorProcess {
 }
 
 /** Starts `apps/custody-server` as `name` (scrypt lowered for tests), peering with `peers`. */
-export async function startOperator(name: string, options: { root: string; swarmKey: string; peers: readonly string[] }): Promise<OperatorProcess> {
+export async function startOperator(name: string, options: { root: string; swarmKey: string; peers: readonly string[]; roundTimeoutMs?: number }): Promise<OperatorProcess> {
   const configPath = join(options.root, `${name}.json`);
   writeFileSync(
     configPath,
@@ -28,7 +28,7 @@ export async function startOperator(name: string, options: { root: string; swarm
       http: { port: 0 },
       ipfs: { peers: options.peers, swarmKey: { env: 'TEST_SWARM_KEY' } },
       keyStore: { kind: 'file', scryptLogN: 10 },
-      custody: { protocolRoundTimeoutMs: 60_000 },
+      custody: { protocolRoundTimeoutMs: options.roundTimeoutMs ?? 60_000 },
       log: { level: 'info' },
     }),
   );
@@ -49,7 +49,7 @@ export async function restartOperator(operator: OperatorProcess, swarmKey: strin
 }
 
 /** `count` operators, each peering with those before it. */
-export async function startOperators(options: { root: string; swarmKey: string; count: number }): Promise<OperatorProcess[]> {
+export async function startOperators(options: { root: string; swarmKey: string; count: number; roundTimeoutMs?: number }): Promise<OperatorProcess[]> {
   const operators: OperatorProcess[] = [];
   for (let i = 1; i <= options.count; i += 1) operators.push(await startOperator(`operator-${i}`, { ...options, peers: operators.flatMap((o) => o.addrs) }));
   return operators;
