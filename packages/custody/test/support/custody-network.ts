@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { generateCompositeKeyPair, utf8ToBytes } from '@milagro/crypto';
 import { compositeSigner } from '@milagro/envelope';
-import { FileKeyStore, MemoryKeyStore } from '@milagro/keystore';
+import { FileKeyStore, MemoryKeyStore, type KeyStore } from '@milagro/keystore';
 import { createIdentity, identitySigner, type OwnedIdentity } from '@milagro/pki';
 import { AuditChain } from '../../src/audit-chain.js';
 import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
@@ -28,7 +28,7 @@ export interface Operator {
   readonly name: string;
   readonly id: string;
   readonly dir: string;
-  keyStore: FileKeyStore;
+  keyStore: KeyStore;
   db: SqlDatabase;
   service: CustodyService;
   readonly notices: CustodyNotice[];
@@ -69,11 +69,18 @@ export class CustodyNetwork {
   readonly #byId = new Map<string, Operator>();
 
   readonly store = new MemoryBlockStore();
+  /** Opens an operator's key store (default: an encrypted file in its directory). */
+  keyStoreFor: (operator: Operator) => Promise<KeyStore> = (operator) =>
+    FileKeyStore.open({ path: join(operator.dir, 'keys'), passphrase: 'test passphrase', scrypt: { N: 2 ** 10, r: 8, p: 1 } });
 
   /** `withAudit`: operators get real PKI identities (in a shared in-memory block store) and keep audit chains. */
-  static async create(names: readonly string[], options: Omit<Partial<CustodyServiceOptions>, 'audit'> & { withAudit?: boolean } = {}): Promise<CustodyNetwork> {
+  static async create(
+    names: readonly string[],
+    options: Omit<Partial<CustodyServiceOptions>, 'audit'> & { withAudit?: boolean; keyStoreFor?: (operator: Operator) => Promise<KeyStore> } = {},
+  ): Promise<CustodyNetwork> {
     const network = new CustodyNetwork();
-    const { withAudit = false, ...serviceOptions } = options;
+    const { withAudit = false, keyStoreFor, ...serviceOptions } = options;
+    if (keyStoreFor) network.keyStoreFor = keyStoreFor;
     for (const name of names) {
       let id: string;
       let identity: OwnedIdentity | undefined;
@@ -111,7 +118,7 @@ export class CustodyNetwork {
 
   async start(operator: Operator, options: Partial<CustodyServiceOptions> = {}): Promise<void> {
     operator.db = await openSqliteDatabase({ path: join(operator.dir, 'state.db') });
-    operator.keyStore = await FileKeyStore.open({ path: join(operator.dir, 'keys'), passphrase: 'test passphrase', scrypt: { N: 2 ** 10, r: 8, p: 1 } });
+    operator.keyStore = await this.keyStoreFor(operator);
     operator.service = await CustodyService.open({
       self: operator.id,
       keyStore: operator.keyStore,
