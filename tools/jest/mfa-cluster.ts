@@ -27,6 +27,12 @@ export interface MfaServerOptions {
   /** Activation link with `{code}`; default a link to the issuer's page. */
   readonly activationLink?: string;
   readonly limits?: Record<string, unknown>;
+  /** Names the config file and data dir under `root` (default `mfa`): several servers can share a root. */
+  readonly name?: string;
+  /** The config's `database` section (default: embedded SQLite in the data dir). */
+  readonly database?: Record<string, unknown>;
+  /** More environment for the process (e.g. the database URL the `database` section names). */
+  readonly env?: Record<string, string>;
 }
 
 /** A running MFA server; `restart()` stops it and starts it again on the same data directory. */
@@ -40,11 +46,13 @@ export interface MfaServerHandle {
 }
 
 export async function startMfaServer(options: MfaServerOptions): Promise<MfaServerHandle> {
-  const configPath = join(options.root, 'mfa.json');
+  const name = options.name ?? 'mfa';
+  const configPath = join(options.root, `${name}.json`);
   writeFileSync(
     configPath,
     JSON.stringify({
-      dataDir: join(options.root, 'mfa'),
+      dataDir: join(options.root, name),
+      ...(options.database === undefined ? {} : { database: options.database }),
       http: { port: 0, ...(options.corsOrigins === undefined ? {} : { cors: { origins: options.corsOrigins } }) },
       ipfs: { peers: options.dtas.flatMap((d) => d.addrs), swarmKey: { env: 'TEST_SWARM_KEY' } },
       keyStore: { kind: 'file', scryptLogN: 10 },
@@ -62,7 +70,7 @@ export async function startMfaServer(options: MfaServerOptions): Promise<MfaServ
     const server = await spawnServer({
       entry: MFA_ENTRY,
       args: ['--config', configPath],
-      env: { MILAGRO_KEYSTORE_PASSPHRASE: 'passphrase of the MFA server', MILAGRO_MFA_ADMIN_TOKEN: MFA_ADMIN_TOKEN, TEST_SWARM_KEY: options.swarmKey },
+      env: { MILAGRO_KEYSTORE_PASSPHRASE: 'passphrase of the MFA server', MILAGRO_MFA_ADMIN_TOKEN: MFA_ADMIN_TOKEN, TEST_SWARM_KEY: options.swarmKey, ...options.env },
     });
     processes.push(server);
     return server;

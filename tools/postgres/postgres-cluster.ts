@@ -69,7 +69,7 @@ function command(owner: { uid: number } | undefined, binary: string, args: strin
 }
 
 /** Creates a cluster and starts its server; resolves once it accepts connections (or rejects after `timeoutMs`). */
-export async function startPostgres(options: { binaries?: string; timeoutMs?: number } = {}): Promise<PostgresCluster> {
+export async function startPostgres(options: { binaries?: string; timeoutMs?: number; outliveThisProcess?: boolean } = {}): Promise<PostgresCluster> {
   const binaries = options.binaries ?? findPostgresBinaries();
   if (binaries === undefined) throw new Error(`PostgreSQL server binaries not found: apt-get install ${POSTGRES_PACKAGE} or set MILAGRO_POSTGRES_BIN`);
   const owner = clusterOwner();
@@ -154,6 +154,12 @@ export async function startPostgres(options: { binaries?: string; timeoutMs?: nu
     throw error;
   }
   running.set(postmaster, directory);
+  // A watchdog outside this process: when it dies without stopping the cluster (a crashed or killed
+  // test runner, a Jest worker whose exit hooks do not run), the server stops and its files go.
+  const watchdog = options.outliveThisProcess === true
+    ? undefined
+    : spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -QUIT ${postmaster} 2>/dev/null; sleep 2; rm -rf "$0"`, directory], { detached: true, stdio: 'ignore' });
+  watchdog?.unref();
   return {
     directory,
     socketDirectory,
@@ -162,6 +168,7 @@ export async function startPostgres(options: { binaries?: string; timeoutMs?: nu
     createDatabase,
     stop: async () => {
       running.delete(postmaster);
+      watchdog?.kill();
       await stop();
     },
   };
@@ -231,7 +238,7 @@ function run(binary: string, args: string[]): Promise<{ status: number | null; o
 async function main(argv: string[]): Promise<void> {
   const [verb, directory] = argv;
   if (verb === 'start') {
-    const cluster = await startPostgres();
+    const cluster = await startPostgres({ outliveThisProcess: true });
     running.delete(cluster.pid); // handed to the caller: `stop` ends it
     const database = 'milagro';
     process.stdout.write(`${JSON.stringify({ url: await cluster.createDatabase(database), directory: cluster.directory, pid: cluster.pid })}\n`);
