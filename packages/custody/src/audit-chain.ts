@@ -29,7 +29,8 @@ export interface AuditEntry {
     | 'reshare-proposed'
     | 'reshare-done'
     | 'reshare-retired'
-    | 'reshare-failed';
+    | 'reshare-failed'
+    | 'escrow-released';
   readonly vaultId: string;
   readonly [field: string]: unknown;
 }

@@ -69,6 +69,7 @@ const definitionSchema = z
         allowMessages: z.boolean().describe('whether raw 32-byte messages may be signed'),
       })
       .strict(),
+    mode: z.literal('escrow').optional().describe('escrow (for ECDSA chains): approved requests may release the shares to the principal, who then holds the whole key. Weaker: see docs/specs/custody.md'),
   })
   .strict();
 
@@ -78,6 +79,7 @@ const vaultSchema = z.object({
   operators: z.array(z.string()),
   threshold: z.number().int(),
   policy: definitionSchema.shape.policy,
+  mode: z.literal('escrow').optional(),
   state: z.enum(['pending', 'active', 'failed', 'retired']).describe('retired: a resharing left this operator out'),
   reason: z.string().optional(),
   epoch: z.number().int().describe('0 after the DKG, +1 per refresh'),
@@ -96,6 +98,7 @@ function vaultJson(status: VaultStatus): z.input<typeof vaultSchema> {
     operators: [...d.operators],
     threshold: d.threshold,
     policy: { ...d.policy, approvers: [...d.policy.approvers], destinations: [...d.policy.destinations] },
+    ...(d.mode === undefined ? {} : { mode: d.mode }),
     state: status.state,
     ...(status.reason === undefined ? {} : { reason: status.reason }),
     epoch: status.epoch,
@@ -115,6 +118,7 @@ const resultSchema = z.object({
   txid: z.string().optional(),
   signers: z.array(z.number().int()).optional(),
   blamed: z.array(z.object({ operator: z.number().int(), reason: z.string() })).optional().describe('operators caught cheating during the request'),
+  sealedShares: z.array(z.object({ operator: z.number().int(), envelope: z.string() })).optional().describe('escrow releases: each share sealed to the principal (envelope, base64url)'),
 });
 
 function resultJson(requestId: string, state: StoredRequest['state'], outcome: Omit<SpendOutcome, 'requestId'> | undefined, reason?: string): z.input<typeof resultSchema> {
@@ -131,6 +135,7 @@ function resultJson(requestId: string, state: StoredRequest['state'], outcome: O
           ...(outcome.txid === undefined ? {} : { txid: outcome.txid }),
           signers: [...outcome.signers],
           blamed: outcome.blamed.map((b) => ({ ...b })),
+          ...(outcome.sealedShares === undefined ? {} : { sealedShares: outcome.sealedShares.map((x) => ({ operator: x.operator, envelope: bytesToBase64url(x.envelope) })) }),
         }),
   };
 }

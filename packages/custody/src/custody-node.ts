@@ -12,6 +12,7 @@ import { AuditChain } from './audit-chain.js';
 import { CUSTODY_MESSAGE_PREFIX } from './custody-protocol.js';
 import { CustodyRepository } from './custody-repository.js';
 import { CustodyService, type CustodyNotice } from './custody-service.js';
+import { sealEscrowShare } from './escrow.js';
 
 export interface CustodyNodeOptions {
   readonly identity: OwnedIdentity;
@@ -63,6 +64,8 @@ export class CustodyNode {
         store: options.store,
         principalKey: async (principal) => ({ id: principal, publicKey: (await resolver.resolve(principal)).keys.kem }),
       }),
+      sealShare: async (principal, share) =>
+        sealEscrowShare({ operator: identitySigner(identity, keyStore), principal: { id: principal, publicKey: (await resolver.resolve(principal)).keys.kem }, share }),
       ...(options.roundTimeoutMs === undefined ? {} : { roundTimeoutMs: options.roundTimeoutMs }),
       ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
     });

@@ -13,6 +13,7 @@
  * | `milagro/custody/sign/nonces`    | `{ v, session, commitments: [{hiding, binding}] \| null, refusal \| null }` | an operator's nonce commitments (one per message), or its refusal |
  * | `milagro/custody/sign/package`   | `{ v, session, attempt, signers: [{index, commitments}] }` | the chosen signers and their commitments |
  * | `milagro/custody/sign/shares`    | `{ v, session, attempt, shares: [bytes] }` | signature shares |
+ * | `milagro/custody/sign/escrow`    | `{ v, session, envelope }` | escrow vaults: an operator's share sealed to the principal |
  * | `milagro/custody/sign/result`    | `{ v, session, signatures \| null, reason \| null }` | outcome, for every operator's audit chain |
  * | `milagro/custody/refresh/proposal` | `{ v, session, vaultId, epoch, signature, nonce }` | a principal-signed refresh |
  * | `milagro/custody/refresh/commit`   | `{ v, session, commitment: [bytes] }` | commitments to a zero-secret polynomial |
@@ -40,6 +41,7 @@ export const CUSTODY_MESSAGE_TYPES = {
   signPackage: 'milagro/custody/sign/package',
   signShares: 'milagro/custody/sign/shares',
   signResult: 'milagro/custody/sign/result',
+  escrowShare: 'milagro/custody/sign/escrow',
   refreshProposal: 'milagro/custody/refresh/proposal',
   refreshCommit: 'milagro/custody/refresh/commit',
   refreshShare: 'milagro/custody/refresh/share',

@@ -53,6 +53,8 @@ export interface SignResult {
   readonly signers: readonly number[];
   /** Operators caught cheating during this request, with the reason. */
   readonly blamed: ReadonlyArray<{ readonly operator: number; readonly reason: string }>;
+  /** Escrow releases: each operator's share, sealed to the principal (envelope bytes). */
+  readonly sealedShares?: ReadonlyArray<{ readonly operator: number; readonly envelope: Uint8Array }>;
 }
 
 const MIGRATIONS: readonly Migration[] = [
@@ -143,11 +145,20 @@ function encodeResult(result: SignResult): Uint8Array {
     txid: result.txid ?? null,
     signers: [...result.signers],
     blamed: result.blamed.map((b) => ({ operator: b.operator, reason: b.reason })),
+    sealedShares: result.sealedShares?.map((s) => ({ operator: s.operator, envelope: s.envelope })) ?? null,
   });
 }
 
 function decodeResult(bytes: Uint8Array): SignResult {
-  const v = dagCbor.decode(bytes) as { signatures: Uint8Array[]; psbt: Uint8Array | null; transaction: Uint8Array | null; txid: string | null; signers: number[]; blamed: Array<{ operator: number; reason: string }> };
+  const v = dagCbor.decode(bytes) as {
+    signatures: Uint8Array[];
+    psbt: Uint8Array | null;
+    transaction: Uint8Array | null;
+    txid: string | null;
+    signers: number[];
+    blamed: Array<{ operator: number; reason: string }>;
+    sealedShares?: Array<{ operator: number; envelope: Uint8Array }> | null;
+  };
   return {
     signatures: v.signatures,
     ...(v.psbt === null ? {} : { psbt: v.psbt }),
@@ -155,6 +166,7 @@ function decodeResult(bytes: Uint8Array): SignResult {
     ...(v.txid === null ? {} : { txid: v.txid }),
     signers: v.signers,
     blamed: v.blamed,
+    ...(v.sealedShares === undefined || v.sealedShares === null ? {} : { sealedShares: v.sealedShares }),
   };
 }
 

@@ -41,6 +41,7 @@ import {
 } from './custody-protocol.js';
 import type { CustodyRepository, SignResult, StoredRequest, StoredVault, VaultState } from './custody-repository.js';
 import { CustodyError, isCustodyError } from './errors.js';
+import type { EscrowShare } from './escrow.js';
 import { BlameError, FrostDkg, operatorIdentifier, type Blame, type VaultKey } from './frost-dkg.js';
 import { aggregateSignature, commitNonces, signShares, verifySignatureShare, type FrostPublicPackage, type NonceCommitment, type SecretNonces } from './frost-signing.js';
 import { finalisePsbt, planSpend, type SpendPlan } from './spend.js';
@@ -78,6 +79,8 @@ export interface CustodyServiceOptions {
   readonly signingKey: SigningKeyLookup;
   /** The audit chain (optional in tests). */
   readonly audit?: AuditChain;
+  /** Escrow vaults: seals this operator's share to the principal (an envelope; see escrow.ts). Without it, escrow releases are refused. */
+  readonly sealShare?: (principal: string, share: EscrowShare) => Promise<Uint8Array>;
   /** Deadline of each protocol round, in ms (default 60,000). */
   readonly roundTimeoutMs?: number;
   readonly now?: () => number;
@@ -170,6 +173,8 @@ interface Coordination {
   /** Operators that were sent a package (they sign at most once). */
   readonly used: Set<number>;
   readonly blamed: Blame[];
+  /** Escrow releases: sealed shares collected so far, by operator index. */
+  readonly sealed: Map<number, Uint8Array>;
   attempt: number;
   chosen?: readonly number[];
   ownNonces?: SecretNonces[];
@@ -316,7 +321,8 @@ export class CustodyService {
     const id = makeSessionId('sign', vaultId, hexToBytes(request.requestId));
     return new Promise<SpendOutcome>((resolve, reject) => {
       void this.#serialised(async () => {
-        const own = commitNonces(index, await this.#share(vault), plan.messages.length);
+        const escrow = request.payload.kind === 'escrow-release';
+        const own = escrow ? { nonces: [], commitments: [] } : commitNonces(index, await this.#share(vault), plan.messages.length);
         const coordination: Coordination = {
           id,
           hex: bytesToHex(id),
@@ -330,6 +336,7 @@ export class CustodyService {
           refusals: new Map(),
           used: new Set(),
           blamed: [],
+          sealed: new Map(),
           attempt: 0,
           ownNonces: own.nonces,
           shares: new Map(),
@@ -338,6 +345,7 @@ export class CustodyService {
           reject,
         };
         this.#coordinations.set(coordination.hex, coordination);
+        if (escrow) coordination.sealed.set(index, await this.#sealShare(vault, request.requestId, index));
         const body = encodeMessage({
           session: id,
           request: signed.request,
@@ -348,7 +356,8 @@ export class CustodyService {
         coordination.timer = setTimeout(() => {
           void this.#serialised(() => this.#failCoordination(coordination, new CustodyError('PROTOCOL_FAILED', this.#shortfall(coordination)))).catch(() => undefined);
         }, this.#roundTimeoutMs * 2);
-        await this.#tryAttempt(coordination);
+        if (escrow) await this.#tryRelease(coordination);
+        else await this.#tryAttempt(coordination);
       }).catch(reject);
     });
   }
@@ -516,6 +525,8 @@ export class CustodyService {
           return await this.#onSignShares(message);
         case CUSTODY_MESSAGE_TYPES.signResult:
           return await this.#onSignResult(message);
+        case CUSTODY_MESSAGE_TYPES.escrowShare:
+          return await this.#onEscrowShare(message);
         default:
           this.#notice({ kind: 'message-ignored', reason: `unknown type ${message.type}`, peer: message.from });
       }
@@ -799,6 +810,20 @@ export class CustodyService {
     }
     this.#audit(vault.definition, { kind: 'spend-request', vaultId: decoded.vaultId, requestId: decoded.requestId, request: signed.request, approvals: signed.approvals.map((a) => a.approver), coordinator: message.from });
     const index = vault.definition.operators.indexOf(this.self) + 1;
+    if (decoded.payload.kind === 'escrow-release') {
+      let envelope: Uint8Array;
+      try {
+        envelope = await this.#sealShare(vault, decoded.requestId, index);
+      } catch (error) {
+        if (!isCustodyError(error)) throw error;
+        await this.#repository.finishRequest(decoded.vaultId, decoded.requestId, { state: 'refused', reason: error.message }, this.#now());
+        return refuse(error.code, error.message);
+      }
+      await this.#repository.finishRequest(decoded.vaultId, decoded.requestId, { state: 'signed', result: { signatures: [], signers: [index], blamed: [] } }, this.#now());
+      this.#audit(vault.definition, { kind: 'escrow-released', vaultId: decoded.vaultId, requestId: decoded.requestId, operator: index, coordinator: message.from });
+      this.#send(message.from, CUSTODY_MESSAGE_TYPES.escrowShare, encodeMessage({ session: id, envelope }), decoded.vaultId);
+      return;
+    }
     const own = commitNonces(index, await this.#share(vault), plan.messages.length);
     const participation: Participation = { hex, vault, index, coordinator: message.from, requestId: decoded.requestId, plan, nonces: own.nonces, commitments: own.commitments };
     this.#participations.set(hex, participation);
@@ -870,7 +895,52 @@ export class CustodyService {
       if (commitments.length !== coordination.plan.messages.length) throw new CustodyError('INVALID_REQUEST', 'one nonce commitment per message');
       coordination.committed.set(sender, commitments);
     }
-    await this.#tryAttempt(coordination);
+    if (coordination.payload.kind === 'escrow-release') await this.#tryRelease(coordination);
+    else await this.#tryAttempt(coordination);
+  }
+
+  async #onEscrowShare(message: CustodyMessage): Promise<void> {
+    const m = decodeMessage(message.body, ['envelope'], 'escrow share');
+    const c = this.#coordinations.get(bytesToHex(m['session'] as Uint8Array));
+    if (c === undefined || c.done || c.payload.kind !== 'escrow-release') return;
+    const sender = c.vault.definition.operators.indexOf(message.from) + 1;
+    if (sender === 0 || sender === c.index || c.sealed.has(sender) || c.refusals.has(sender)) return;
+    if (!isBytes(m['envelope']) || m['envelope'].length > 64 * 1024) throw new CustodyError('INVALID_REQUEST', 'escrow share: bad envelope');
+    // Sealed to the principal: the coordinator cannot check it; the principal does (recoverEscrowKey).
+    c.sealed.set(sender, m['envelope']);
+    await this.#tryRelease(c);
+  }
+
+  /** Escrow releases: done once t operators (this one included) sealed their share; failed when t can no longer be reached. */
+  async #tryRelease(c: Coordination): Promise<void> {
+    if (c.done) return;
+    const { threshold, operators } = c.vault.definition;
+    if (c.sealed.size >= threshold) {
+      const sealedShares = [...c.sealed].sort(([a], [b]) => a - b).map(([operator, envelope]) => ({ operator, envelope }));
+      const result: SignResult = { signatures: [], signers: sealedShares.map((s) => s.operator), blamed: [], sealedShares };
+      c.done = true;
+      clearTimeout(c.timer);
+      this.#coordinations.delete(c.hex);
+      await this.#repository.finishRequest(c.vault.definition.vaultId, c.requestId, { state: 'signed', result }, this.#now());
+      this.#audit(c.vault.definition, { kind: 'escrow-released', vaultId: c.vault.definition.vaultId, requestId: c.requestId, operators: result.signers });
+      c.resolve({ requestId: c.requestId, ...result });
+      return;
+    }
+    if (operators.length - c.refusals.size < threshold) await this.#failCoordination(c, this.#refusalError(c));
+  }
+
+  async #sealShare(vault: StoredVault, requestId: string, index: number): Promise<Uint8Array> {
+    if (vault.definition.mode !== 'escrow') throw new CustodyError('POLICY_REFUSED', 'only escrow vaults release key shares');
+    if (this.#options.sealShare === undefined) throw new CustodyError('POLICY_REFUSED', 'this operator does not release escrow shares');
+    const share = await this.#share(vault);
+    try {
+      return await this.#options.sealShare(vault.definition.principal, { vaultId: vault.definition.vaultId, requestId, operator: index, share });
+    } catch (cause) {
+      if (isCustodyError(cause)) throw cause;
+      throw new CustodyError('DEPENDENCY_UNAVAILABLE', "the share could not be sealed to the principal's key", { cause });
+    } finally {
+      share.fill(0);
+    }
   }
 
   /** Starts an attempt when enough operators committed and none is running; fails when t can no longer be reached. */

@@ -47,6 +47,7 @@ export { CustodyService, vaultShareLabel, refreshMessage, reshareMessage, type C
 export { CustodyRepository, type StoredVault, type StoredRequest, type SignResult, type VaultState, type RequestState } from './custody-repository.js';
 export { AuditChain, readAuditChain, AUDIT_ENTRY_TYPE, type AuditEntry, type AuditChainOptions, type AuditStore, type OpenedAuditEntry } from './audit-chain.js';
 export { CUSTODY_MESSAGE_PREFIX, CUSTODY_MESSAGE_TYPES } from './custody-protocol.js';
+export { sealEscrowShare, recoverEscrowKey, ESCROW_SHARE_TYPE, type EscrowShare } from './escrow.js';
 
 // The operator node and its HTTP routes.
 export { CustodyNode, isCustodyMessageType, type CustodyNodeOptions } from './custody-node.js';

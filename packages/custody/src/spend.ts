@@ -41,6 +41,7 @@ export function planSpend(payload: SpendPayload, policy: SpendingPolicy, outputK
     if (!policy.allowMessages) throw refused('the policy does not allow signing raw messages');
     return { messages: [payload.message] };
   }
+  if (payload.kind === 'escrow-release') return { messages: [] }; // nothing to sign: see escrow.ts
   try {
     return planPsbt(parsePsbt(payload.psbt), policy, outputKey);
   } catch (error) {

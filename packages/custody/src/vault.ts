@@ -53,6 +53,12 @@ export interface VaultDefinition {
   /** How many operators sign (t of n). */
   readonly threshold: number;
   readonly policy: SpendingPolicy;
+  /**
+   * `escrow` (opt-in, for ECDSA chains): besides FROST signing, an approved `escrow-release`
+   * request makes t operators seal their shares to the principal, who then holds the whole key.
+   * Absent: the key is never assembled.
+   */
+  readonly mode?: 'escrow';
 }
 
 /** A principal's signed definition: what creates a vault. */
@@ -63,7 +69,11 @@ export interface VaultRequest {
 }
 
 /** What to sign: a PSBT spending the vault's Taproot outputs, or one 32-byte message. */
-export type SpendPayload = { readonly kind: 'psbt'; readonly psbt: Uint8Array } | { readonly kind: 'message'; readonly message: Uint8Array };
+export type SpendPayload =
+  | { readonly kind: 'psbt'; readonly psbt: Uint8Array }
+  | { readonly kind: 'message'; readonly message: Uint8Array }
+  /** Escrow vaults only: t operators seal their key shares to the principal. */
+  | { readonly kind: 'escrow-release' };
 
 export interface SpendRequest {
   readonly vaultId: string;
@@ -88,6 +98,7 @@ export interface SignedSpendRequest {
 }
 
 const MAX_DEFINITION_BYTES = 64 * 1024;
+const DEFINITION_FIELDS = ['vaultId', 'principal', 'operators', 'threshold', 'policy'];
 const MAX_REQUEST_BYTES = MAX_PSBT_BYTES + 1024;
 
 /**
@@ -95,7 +106,9 @@ const MAX_REQUEST_BYTES = MAX_PSBT_BYTES + 1024;
  * @throws CustodyError `INVALID_REQUEST` naming the first bad field.
  */
 export function validateVaultDefinition(value: unknown): VaultDefinition {
-  const v = checkMap(value, ['vaultId', 'principal', 'operators', 'threshold', 'policy'], 'vault definition');
+  const escrow = typeof value === 'object' && value !== null && Object.hasOwn(value, 'mode');
+  const v = checkMap(value, escrow ? [...DEFINITION_FIELDS, 'mode'] : DEFINITION_FIELDS, 'vault definition');
+  if (escrow && v['mode'] !== 'escrow') throw invalid("mode must be 'escrow' when given");
   if (!isVaultId(v['vaultId'])) throw invalid('vaultId must be 1-63 characters of [a-z0-9-], starting with a letter or digit');
   if (!isIdentityId(v['principal'])) throw invalid('principal must be an identity CID string');
   const operators = v['operators'];
@@ -110,8 +123,10 @@ export function validateVaultDefinition(value: unknown): VaultDefinition {
     operators: Object.freeze([...(operators as string[])]),
     threshold: v['threshold'],
     policy: validatePolicy(v['policy']),
+    ...(escrow ? { mode: 'escrow' as const } : {}),
   });
 }
+
 
 function validatePolicy(value: unknown): SpendingPolicy {
   const p = checkMap(value, ['approvers', 'approvals', 'maxAmountSats', 'destinations', 'allowMessages'], 'policy');
@@ -147,6 +162,7 @@ function definitionRecord(d: VaultDefinition): Record<string, unknown> {
       destinations: [...d.policy.destinations],
       allowMessages: d.policy.allowMessages,
     },
+    ...(d.mode === 'escrow' ? { mode: 'escrow' } : {}),
   };
 }
 
@@ -157,12 +173,23 @@ export function encodeVaultDefinition(definition: VaultDefinition): Uint8Array {
 
 /** @throws CustodyError `INVALID_REQUEST` unless `bytes` is a valid definition's canonical encoding. */
 export function decodeVaultDefinition(bytes: Uint8Array): VaultDefinition {
-  return validateVaultDefinition(decodeMap(bytes, ['vaultId', 'principal', 'operators', 'threshold', 'policy'], MAX_DEFINITION_BYTES, 'vault definition'));
+  let map: Record<string, unknown>;
+  try {
+    map = decodeMap(bytes, DEFINITION_FIELDS, MAX_DEFINITION_BYTES, 'vault definition');
+  } catch {
+    map = decodeMap(bytes, [...DEFINITION_FIELDS, 'mode'], MAX_DEFINITION_BYTES, 'vault definition');
+  }
+  return validateVaultDefinition(map);
 }
 
 /** Encodes a spend request (canonical: what the principal and the approvers sign). */
 export function encodeSpendRequest(request: SpendRequest): Uint8Array {
-  const payload = request.payload.kind === 'psbt' ? { kind: 'psbt', bytes: request.payload.psbt } : { kind: 'message', bytes: request.payload.message };
+  const payload =
+    request.payload.kind === 'psbt'
+      ? { kind: 'psbt', bytes: request.payload.psbt }
+      : request.payload.kind === 'message'
+        ? { kind: 'message', bytes: request.payload.message }
+        : { kind: 'escrow-release', bytes: new Uint8Array(0) };
   const bytes = dagCbor.encode({ v: 1, vaultId: request.vaultId, requestId: request.requestId, payload, created: request.created });
   decodeSpendRequest(bytes); // validates
   return bytes;
@@ -183,8 +210,11 @@ export function decodeSpendRequest(bytes: Uint8Array): SpendRequest {
   } else if (p['kind'] === 'psbt') {
     if (!isBytes(p['bytes']) || p['bytes'].length === 0 || p['bytes'].length > MAX_PSBT_BYTES) throw invalid(`a PSBT must be 1..${MAX_PSBT_BYTES} bytes`);
     payload = { kind: 'psbt', psbt: p['bytes'] };
+  } else if (p['kind'] === 'escrow-release') {
+    if (!isBytes(p['bytes'], 0)) throw invalid('an escrow release carries no bytes');
+    payload = { kind: 'escrow-release' };
   } else {
-    throw invalid('spend payload kind must be psbt or message');
+    throw invalid('spend payload kind must be psbt, message or escrow-release');
   }
   return { vaultId: r['vaultId'], requestId, payload, created: r['created'] };
 }
@@ -235,6 +265,7 @@ export async function verifySpendRequest(signed: SignedSpendRequest, vault: Vaul
     throw new CustodyError('NOT_AUTHORISED', "the principal's signature on the request does not verify");
   }
   if (request.payload.kind === 'message' && !vault.policy.allowMessages) throw new CustodyError('POLICY_REFUSED', 'the policy does not allow signing raw messages');
+  if (request.payload.kind === 'escrow-release' && vault.mode !== 'escrow') throw new CustodyError('POLICY_REFUSED', 'only escrow vaults release key shares');
   const approvers = new Set<string>();
   for (const approval of signed.approvals) {
     if (!vault.policy.approvers.includes(approval.approver) || approvers.has(approval.approver)) continue;

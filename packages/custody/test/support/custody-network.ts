@@ -14,6 +14,7 @@ import { compositeSigner } from '@milagro/envelope';
 import { FileKeyStore, MemoryKeyStore, type KeyStore } from '@milagro/keystore';
 import { createIdentity, identitySigner, type OwnedIdentity } from '@milagro/pki';
 import { AuditChain } from '../../src/audit-chain.js';
+import { sealEscrowShare } from '../../src/escrow.js';
 import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
@@ -65,6 +66,8 @@ export class CustodyNetwork {
   readonly interceptors: Interceptor[] = [];
   readonly sent: Array<CustodyMessage & { readonly to: string }> = [];
   readonly keys = new Map<string, Uint8Array>();
+  /** X-Wing keys of parties that have a PKI identity (escrow shares are sealed to them). */
+  readonly kemKeys = new Map<string, Uint8Array>();
   readonly #queues = new Map<string, Promise<void>>();
   readonly #byId = new Map<string, Operator>();
 
@@ -110,6 +113,15 @@ export class CustodyNetwork {
     return compositeSigner(id, pair.secretKey);
   }
 
+  /** A party with a real PKI identity (composite and X-Wing keys) in this network's block store. */
+  async identityParty(name: string): Promise<{ signer: CustodySigner; identity: OwnedIdentity; keyStore: MemoryKeyStore }> {
+    const keyStore = new MemoryKeyStore();
+    const identity = await createIdentity({ keyStore, store: this.store, labelPrefix: `party/${name}` });
+    this.keys.set(identity.id.toString(), identity.document.keys.sign);
+    this.kemKeys.set(identity.id.toString(), identity.document.keys.kem);
+    return { signer: identitySigner(identity, keyStore), identity, keyStore };
+  }
+
   operator(name: string): Operator {
     const found = this.operators.find((o) => o.name === name);
     if (!found) throw new Error(`no operator ${name}`);
@@ -138,6 +150,11 @@ export class CustodyNetwork {
               self: { id: operator.id, publicKey: operator.identity.document.keys.kem },
               store: this.store,
             }),
+            sealShare: async (principal: string, share: Parameters<typeof sealEscrowShare>[0]['share']) => {
+              const publicKey = this.kemKeys.get(principal);
+              if (!publicKey) throw new Error('the principal has no X-Wing key');
+              return sealEscrowShare({ operator: identitySigner(operator.identity!, operator.identityKeys!), principal: { id: principal, publicKey }, share });
+            },
           }
         : {}),
       ...options,
