@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MemoryKeyStore } from '@milagro/keystore';
 import { MfaService, adminApproval, keyStoreTokenSigner, staticServerSecret, type MfaLimits } from '@milagro/mfa';
 import type { MpinSuite } from '@milagro/mpin';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import { openPostgresDatabase, openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
 import type { Registry } from 'prom-client';
 
 const UNLIMITED = { limit: 1_000_000_000, windowSeconds: 60 };
@@ -28,16 +28,17 @@ export interface BenchService {
   close(): Promise<void>;
 }
 
-/** Opens and starts the service on a fresh database under `parentDir` (a disk directory or /dev/shm). */
+/** Opens and starts the service on a fresh SQLite database under `parentDir` (a disk directory or /dev/shm), or on the empty PostgreSQL database at `databaseUrl`. */
 export async function openBenchService(options: {
   suite: MpinSuite;
   serverSecret: Uint8Array;
   groupPublicKey: Uint8Array;
   parentDir: string;
+  databaseUrl?: string;
   registry?: Registry;
 }): Promise<BenchService> {
   const dir = mkdtempSync(join(options.parentDir, 'mfa-bench-'));
-  const db = await openSqliteDatabase({ path: join(dir, 'mfa.db') });
+  const db = options.databaseUrl === undefined ? await openSqliteDatabase({ path: join(dir, 'mfa.db') }) : await openPostgresDatabase({ url: options.databaseUrl });
   const service = await MfaService.open({
     db,
     realm: { id: 'bench', threshold: 2 },

@@ -1,7 +1,7 @@
 /**
  * The server side of the `mfa` bench suite, in its own process (so the client's pass-2 maths and
  * HTTP parsing do not share its event loop): `createMfaApi` on `@milagro/http` over the service of
- * bench-service.ts, with its database under BENCH_MFA_SERVER_CONFIG.parentDir (disk or tmpfs).
+ * bench-service.ts, with its database under BENCH_MFA_SERVER_CONFIG.parentDir (disk or tmpfs) or at its databaseUrl (PostgreSQL).
  * Registers `users` identities, then prints `{"url", "users": [{userId, identity}]}` once listening.
  * Each line on stdin answers, on stdout, the CPU time and the service's pairing checks (count, total
  * ms, from its own histogram), its verification batches (count, proofs) and its database group commits (count, writes) since the previous line. Exits when stdin closes.
@@ -18,7 +18,7 @@ import type * as BenchServiceModule from './bench-service.js';
 // Type stripping does not rewrite `.js` specifiers to `.ts`; the type-only import above keeps tsc's view.
 const { openBenchService, registerUsers } = (await import(new URL('./bench-service.ts', import.meta.url).href)) as typeof BenchServiceModule;
 
-const config = JSON.parse(process.env['BENCH_MFA_SERVER_CONFIG'] ?? '{}') as { serverSecret: string; groupPublicKey: string; parentDir: string; users: number };
+const config = JSON.parse(process.env['BENCH_MFA_SERVER_CONFIG'] ?? '{}') as { serverSecret: string; groupPublicKey: string; parentDir: string; databaseUrl?: string; users: number };
 const suite = createSuite({ backend: await createMclBackend() });
 const registry = new Registry();
 const bench = await openBenchService({
@@ -26,6 +26,7 @@ const bench = await openBenchService({
   serverSecret: base64urlToBytes(config.serverSecret),
   groupPublicKey: base64urlToBytes(config.groupPublicKey),
   parentDir: config.parentDir,
+  ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
   registry,
 });
 const users = await registerUsers(bench.service, config.users);

@@ -14,7 +14,10 @@
  * product verifyLogin contains, one at a time and 32 at once (the service verifies the pass 2s of one
  * event-loop turn as one batch: docs/adr/0011-batched-login-verification.md).
  *
- * Knobs: BENCH_MFA_STORAGE (default `disk,tmpfs`), BENCH_MFA_POOL (pass-1 messages precomputed per
+ * With PostgreSQL's server binaries installed, a third server keeps its state in a throw-away local
+ * PostgreSQL cluster (tools/postgres: unix socket, fsync on), the replicas' configuration.
+ *
+ * Knobs: BENCH_MFA_STORAGE (default `disk,tmpfs,postgres`), BENCH_MFA_POOL (pass-1 messages precomputed per
  * server, default 2000; beyond it pass 1 runs inside the timed login and a warning says so),
  * BENCH_MFA_SERVER_FLAGS (node flags for the server processes, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/mfa-prof`), BENCH_MFA_BATCH (the services' maxVerificationBatch;
@@ -44,6 +47,7 @@ import {
   type MpinSuite,
 } from '@milagro/mpin';
 import type { BenchSuite } from '../../../tools/bench/suite.js';
+import type * as PostgresClusterModule from '../../../tools/postgres/postgres-cluster.js';
 import type * as BenchServiceModule from './bench-service.js';
 
 // Type stripping does not rewrite `.js` specifiers to `.ts`; the type-only import above keeps tsc's view.
@@ -61,7 +65,12 @@ const WRONG_SESSIONS = 40;
 const PIN = '4821';
 const factors = [{ pin: PIN }];
 const TMPFS = existsSync('/dev/shm') ? '/dev/shm' : undefined;
-const storages = (process.env['BENCH_MFA_STORAGE'] ?? 'disk,tmpfs').split(',').filter((s) => s === 'disk' || (s === 'tmpfs' && TMPFS !== undefined));
+const postgresCluster = (await import(new URL('../../../tools/postgres/postgres-cluster.ts', import.meta.url).href)) as typeof PostgresClusterModule;
+const storages = (process.env['BENCH_MFA_STORAGE'] ?? 'disk,tmpfs,postgres')
+  .split(',')
+  .filter((s) => s === 'disk' || (s === 'tmpfs' && TMPFS !== undefined) || (s === 'postgres' && postgresCluster.findPostgresBinaries() !== undefined));
+/** The throw-away cluster of the `postgres` server, stopped in teardown. */
+let cluster: PostgresClusterModule.PostgresCluster | undefined;
 
 type Suite = Awaited<ReturnType<typeof mclSuite>>;
 async function mclSuite() {
@@ -159,12 +168,12 @@ async function concurrentLogins(server: LoginServer): Promise<void> {
 }
 
 /** Starts a login server with its database under `parentDir`; resolves once it listens and its users are registered. */
-async function startServer(storage: string, parentDir: string): Promise<LoginServer> {
+async function startServer(storage: string, parentDir: string, databaseUrl?: string): Promise<LoginServer> {
   const flags = (process.env['BENCH_MFA_SERVER_FLAGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...flags, '--no-warnings', fileURLToPath(new URL('./login-server.ts', import.meta.url))], {
     env: {
       ...process.env,
-      BENCH_MFA_SERVER_CONFIG: JSON.stringify({ serverSecret: bytesToBase64url(realm.serverSecret), groupPublicKey: bytesToBase64url(realm.groupPublicKey), parentDir, users: USERS }),
+      BENCH_MFA_SERVER_CONFIG: JSON.stringify({ serverSecret: bytesToBase64url(realm.serverSecret), groupPublicKey: bytesToBase64url(realm.groupPublicKey), parentDir, databaseUrl, users: USERS }),
     },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -252,7 +261,7 @@ const pct = (values: readonly number[], q: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 };
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
-const STORAGE_LABEL: Record<string, string> = { disk: 'SQLite on disk', tmpfs: 'SQLite on tmpfs' };
+const STORAGE_LABEL: Record<string, string> = { disk: 'SQLite on disk', tmpfs: 'SQLite on tmpfs', postgres: 'PostgreSQL (local, unix socket)' };
 
 const BARE = 'bare mcl-wasm 2-pairing product (in process)';
 
@@ -263,7 +272,14 @@ export default {
     console.log(`mfa: load average ${load()} at setup`);
     suite = await mclSuite();
     realm = createRealm(suite);
-    for (const storage of storages) servers.set(storage, await startServer(storage, storage === 'disk' ? tmpdir() : (TMPFS as string)));
+    for (const storage of storages) {
+      if (storage === 'postgres') {
+        cluster = await postgresCluster.startPostgres();
+        servers.set(storage, await startServer(storage, tmpdir(), await cluster.createDatabase('mfa_bench')));
+      } else {
+        servers.set(storage, await startServer(storage, storage === 'disk' ? tmpdir() : (TMPFS as string)));
+      }
+    }
     // In process: one registered user, SESSIONS sessions through pass 1, and one proof for verifyLogin.
     inProcess = await openBenchService({ suite, serverSecret: realm.serverSecret, groupPublicKey: realm.groupPublicKey, parentDir: TMPFS ?? tmpdir() });
     const [user] = await registerUsers(inProcess.service, 1);
@@ -319,6 +335,7 @@ export default {
       await new Promise((resolve) => (server.child.exitCode === null ? server.child.once('exit', resolve) : resolve(undefined)));
     }
     await inProcess?.close();
+    await cluster?.stop();
     console.log(`mfa: client-side latency per login over HTTP, and the server's own view (CPU over both HTTP cases); load ${load()}`);
     console.table(rows);
     if (inlineSessions > 0) console.warn(`mfa: ${inlineSessions} in-process pass-2 calls prepared their session inside the timed call (raise SESSIONS)`);
