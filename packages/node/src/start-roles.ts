@@ -19,9 +19,7 @@ import { NodeInbox } from './node-inbox.js';
 import type { RoleRuntime } from './role.js';
 
 /** The role names a configuration can list. */
-export const ROLE_NAMES = ['dta', 'mfa'] as const;
-/** Roles `startRoles` can run; `custody` joins ROLE_NAMES once apps/milagro's config has its section. */
-export type StartableRole = RoleName | 'custody';
+export const ROLE_NAMES = ['dta', 'mfa', 'custody'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 /** Which roles to start: a role runs when its section is given. */
@@ -34,7 +32,7 @@ export interface RolesConfig {
 
 export interface RunningRoles {
   /** The roles that run, in start order. */
-  readonly roles: readonly StartableRole[];
+  readonly roles: readonly RoleName[];
   /** Every role's routes plus `GET /v1/node`, for `createHttpServer({ apis })`. */
   readonly apis: readonly HttpApi[];
   /** Every role's readiness checks, for `createHttpServer({ ready })`. */
@@ -54,7 +52,7 @@ export async function startRoles(node: NodeInfrastructure, config: RolesConfig, 
   });
   const context = { logger, inbox, registry: new Registry(), backend: await createCurveBackend(config.curveBackend) };
   registerMessagingMetrics(node.messenger, context.registry);
-  const started: Array<{ name: StartableRole; runtime: RoleRuntime }> = [];
+  const started: Array<{ name: RoleName; runtime: RoleRuntime }> = [];
   const close = async (): Promise<void> => {
     for (const { runtime } of started.splice(0).reverse()) await runtime.close();
     await inbox.close();
