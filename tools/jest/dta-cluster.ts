@@ -50,6 +50,8 @@ export interface StartDtaOptions {
   readonly peers: readonly string[];
   /** Browser origins allowed to call the D-TA (a page fetching client shares with the SDK). */
   readonly corsOrigins?: readonly string[];
+  /** The config's `ipfs` section instead of an embedded node with `peers` and the swarm key (e.g. `{ kubo: { url } }`). */
+  readonly ipfs?: Record<string, unknown>;
 }
 
 /** Starts `apps/dta-server` as `name` (plugins on, scrypt lowered for tests). */
@@ -61,7 +63,7 @@ export async function startDta(name: string, options: StartDtaOptions): Promise<
     JSON.stringify({
       dataDir,
       http: { port: 0, ...(options.corsOrigins === undefined ? {} : { cors: { origins: options.corsOrigins } }) },
-      ipfs: { peers: options.peers, swarmKey: { env: 'TEST_SWARM_KEY' } },
+      ipfs: options.ipfs ?? { peers: options.peers, swarmKey: { env: 'TEST_SWARM_KEY' } },
       keyStore: { kind: 'file', scryptLogN: 10 },
       dta: { trustedProposers: options.trustedProposers, protocolRoundTimeoutMs: 60_000, plugins: { 'safeguard-secret': {}, 'bitcoin-address': { network: 'regtest' } } },
       log: { level: 'info' },

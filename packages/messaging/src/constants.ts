@@ -43,3 +43,10 @@ export const RETRY_WINDOW = 16;
 
 /** Most envelopes fetched behind one announcement while catching up on a sender's outbox chain. */
 export const MAX_CATCH_UP = 10_000;
+
+/** How long `send` keeps trying to store an envelope while IPFS is unavailable (a Kubo restart). */
+export const DEFAULT_STORE_RETRY_MS = 60_000;
+
+/** First wait before storing an envelope again; doubles up to {@link STORE_RETRY_LONGEST_MS}. */
+export const STORE_RETRY_FIRST_MS = 250;
+export const STORE_RETRY_LONGEST_MS = 5_000;

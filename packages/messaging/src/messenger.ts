@@ -12,7 +12,7 @@
  */
 import { compositeVerify } from '@milagro/crypto';
 import { decodeEnvelope, encodeEnvelope, envelopeCid, isEnvelopeError, openEnvelope, sealEnvelope, type Envelope } from '@milagro/envelope';
-import type { ContentStore, PubSub, PubSubMessage } from '@milagro/ipfs';
+import { isIpfsError, type ContentStore, type PubSub, type PubSubMessage } from '@milagro/ipfs';
 import type { KeyStore } from '@milagro/keystore';
 import { identityRecipientKey, identitySigner, isPkiError, type IdentityResolver, type OwnedIdentity, type ResolvedIdentity } from '@milagro/pki';
 import * as dagCbor from '@ipld/dag-cbor';
@@ -24,9 +24,12 @@ import {
   DEFAULT_MAX_ENVELOPE_BYTES,
   DEFAULT_RETRY_INITIAL_MS,
   DEFAULT_RETRY_MAX_MS,
+  DEFAULT_STORE_RETRY_MS,
   MAX_CATCH_UP,
   MAX_INLINE_ENVELOPE_BYTES,
   RETRY_WINDOW,
+  STORE_RETRY_FIRST_MS,
+  STORE_RETRY_LONGEST_MS,
   TOPIC_PREFIX,
 } from './constants.js';
 import { MessagingError } from './errors.js';
@@ -107,6 +110,11 @@ export interface MessengerOptions {
   readonly retryInitialMs?: number;
   /** Longest re-announcement delay in ms (default 30,000). */
   readonly retryMaxMs?: number;
+  /**
+   * How long `send` keeps trying to store an envelope while the IPFS node is unavailable or times
+   * out (a Kubo daemon restarting), in ms (default 60,000); then it fails with `STORE_FAILED`.
+   */
+  readonly storeRetryMs?: number;
   /** Told about each refused message (for logs and metrics). */
   readonly onRejected?: (rejection: Rejection) => void;
 }
@@ -258,6 +266,7 @@ export class Messenger {
   readonly #me: string;
   readonly #maxEnvelopeBytes: number;
   readonly #fetchTimeoutMs: number;
+  readonly #storeRetryMs: number;
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
   readonly #signer: ReturnType<typeof identitySigner>;
@@ -285,6 +294,7 @@ export class Messenger {
     this.#me = options.identity.id.toString();
     this.#maxEnvelopeBytes = positive(options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'maxEnvelopeBytes');
     this.#fetchTimeoutMs = positive(options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, 'fetchTimeoutMs');
+    this.#storeRetryMs = options.storeRetryMs === 0 ? 0 : positive(options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS, 'storeRetryMs');
     this.#retryInitialMs = positive(options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS, 'retryInitialMs');
     this.#retryMaxMs = Math.max(this.#retryInitialMs, positive(options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, 'retryMaxMs'));
     this.#signer = identitySigner(options.identity, options.keyStore);
@@ -469,11 +479,20 @@ export class Messenger {
     const bytes = envelope instanceof Uint8Array ? envelope : encodeEnvelope(envelope);
     const expected = envelopeCid(bytes);
     let cid: CID;
-    try {
-      // Envelopes are canonical DAG-CBOR, so re-encoding the decoded value gives the same block.
-      cid = await this.#options.store.putDag(dagCbor.decode(bytes), { pin: true, recursive: false, timeoutMs: this.#fetchTimeoutMs });
-    } catch (cause) {
-      throw new MessagingError('STORE_FAILED', 'the envelope could not be stored', { cause });
+    // A node whose IPFS is briefly away (a Kubo daemon restarting) keeps trying for a while: the
+    // envelope is not journaled or announced until it is stored, so nothing is lost by waiting.
+    const giveUpAt = Date.now() + this.#storeRetryMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        // Envelopes are canonical DAG-CBOR, so re-encoding the decoded value gives the same block.
+        cid = await this.#options.store.putDag(dagCbor.decode(bytes), { pin: true, recursive: false, timeoutMs: this.#fetchTimeoutMs });
+        break;
+      } catch (cause) {
+        const transient = isIpfsError(cause, 'UNAVAILABLE') || isIpfsError(cause, 'TIMEOUT');
+        const wait = Math.min(STORE_RETRY_LONGEST_MS, STORE_RETRY_FIRST_MS * 2 ** attempt);
+        if (!transient || this.#closed || Date.now() + wait > giveUpAt) throw new MessagingError('STORE_FAILED', 'the envelope could not be stored', { cause });
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     }
     if (cid.toString() !== expected.toString()) throw new MessagingError('STORE_FAILED', `the store addressed the envelope as ${cid.toString()}, expected ${expected.toString()}`);
     return { cid, bytes };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utf8ToBytes, bytesToUtf8 } from '@milagro/crypto';
 import { encodeEnvelope, sealEnvelope } from '@milagro/envelope';
-import { createEmbeddedNode, generateSwarmKey, type IpfsNode } from '@milagro/ipfs';
+import { IpfsError, createEmbeddedNode, generateSwarmKey, type IpfsNode } from '@milagro/ipfs';
 import { MemoryKeyStore } from '@milagro/keystore';
 import { createIdentity, identitySigner, IdentityResolver, revokeIdentity, type OwnedIdentity } from '@milagro/pki';
 import * as dagCbor from '@ipld/dag-cbor';
@@ -226,4 +226,35 @@ it('refuses replays, forgeries, misaddressed envelopes and revoked senders, and 
   expect(delivered.map((m) => bytesToUtf8(m.body))).toEqual(['once', 'hello']);
   expect(bobMessenger.inboxLength).toBe(held + 2);
   expect(bob.rejections.every((r) => !JSON.stringify(r).includes('pay mallory'))).toBe(true);
+});
+
+/** `store` whose putDag fails with `code` for the first `failures` calls (an IPFS daemon restarting, or a real fault). */
+function failingStore(store: IpfsNode['store'], failures: number, code: 'UNAVAILABLE' | 'INVALID_DATA'): IpfsNode['store'] & { calls: number } {
+  const wrapped = Object.create(store) as IpfsNode['store'] & { calls: number };
+  wrapped.calls = 0;
+  wrapped.putDag = (value, options) => {
+    wrapped.calls += 1;
+    if (wrapped.calls <= failures) return Promise.reject(new IpfsError(code, 'simulated store failure'));
+    return store.putDag(value, options);
+  };
+  return wrapped;
+}
+
+it('waits out a store that is briefly unavailable (a Kubo restart) and delivers; a real fault or a longer outage fails the send', async () => {
+  const bobMessenger = await start(bob);
+  const after = bobMessenger.inboxLength;
+  const away = failingStore(alice.node.store, 3, 'UNAVAILABLE');
+  const patient = await start(alice, { store: away });
+  const sent = await patient.send(bob.identity.id.toString(), { type: 'test/after-outage', body: utf8ToBytes('stored on the fourth try') });
+  expect(away.calls).toBe(4);
+  const [received] = await read(bobMessenger, 1, after);
+  expect(bytesToUtf8(received!.body)).toBe('stored on the fourth try');
+  await sent.acknowledged;
+  await patient.close();
+
+  const broken = await start(alice, { store: failingStore(alice.node.store, 1, 'INVALID_DATA') });
+  await expect(broken.send(bob.identity.id.toString(), { type: 'test/x', body: utf8ToBytes('x') })).rejects.toMatchObject({ code: 'STORE_FAILED' });
+  await broken.close();
+  const impatient = await start(alice, { store: failingStore(alice.node.store, 100, 'UNAVAILABLE'), storeRetryMs: 1_000 });
+  await expect(impatient.send(bob.identity.id.toString(), { type: 'test/x', body: utf8ToBytes('x') })).rejects.toMatchObject({ code: 'STORE_FAILED' });
 });

@@ -1,11 +1,11 @@
 /**
- * Builds what every node stands on from its configuration: key store, embedded IPFS node, identity
+ * Builds what every node stands on from its configuration: key store, IPFS (embedded or Kubo), identity
  * (created on first start, loaded afterwards), PKI resolver, database (SQLite or PostgreSQL) and messenger.
  * Composition only; the roles' logic is in their packages.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEmbeddedNode, type IpfsNode } from '@milagro/ipfs';
+import { connectKubo, createEmbeddedNode, type IpfsNode } from '@milagro/ipfs';
 import { FileKeyStore, type KeyStore } from '@milagro/keystore';
 import { FileJournal, Messenger } from '@milagro/messaging';
 import { createIdentity, IdentityResolver, isPkiError, loadIdentity, type OwnedIdentity } from '@milagro/pki';
@@ -48,6 +48,23 @@ async function openKeyStore(config: NodeConfig): Promise<KeyStore> {
   });
 }
 
+/** The embedded IPFS node under `dataDir`, or the configured Kubo daemon with the consortium peers dialled through it. */
+async function openIpfs(config: NodeConfig): Promise<IpfsNode> {
+  const { kubo, peers } = config.ipfs;
+  if (kubo === undefined) {
+    return createEmbeddedNode({
+      dataDir: join(config.dataDir, 'ipfs'),
+      peers,
+      ...(config.ipfs.listen === undefined ? {} : { listen: config.ipfs.listen }),
+      ...(config.ipfs.swarmKey === undefined ? {} : { swarmKey: readSecret(config.ipfs.swarmKey) }),
+    });
+  }
+  const node = await connectKubo({ url: kubo.url, ...(kubo.timeoutMs === undefined ? {} : { timeoutMs: kubo.timeoutMs }) });
+  // A peer that is down now is not fatal: messaging retries, and Kubo reconnects to peers it knows.
+  await Promise.allSettled(peers.map((peer) => node.dial(peer, { timeoutMs: 10_000 })));
+  return node;
+}
+
 /** The node's database: the SQLite file `databaseFile` in `dataDir`, or the configured PostgreSQL database. */
 function openNodeDatabase(config: NodeConfig, databaseFile: string): Promise<SqlDatabase> {
   const database = config.database;
@@ -68,15 +85,9 @@ export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOp
     for (const step of opened.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    const ipfsOptions = {
-      dataDir: join(config.dataDir, 'ipfs'),
-      peers: config.ipfs.peers,
-      ...(config.ipfs.listen === undefined ? {} : { listen: config.ipfs.listen }),
-      ...(config.ipfs.swarmKey === undefined ? {} : { swarmKey: readSecret(config.ipfs.swarmKey) }),
-    };
     // Side by side: a file key store spends its open in scrypt off the main thread (~0.4-0.6 s at
     // the default cost), which is long enough to start the IPFS node in.
-    const [keyStoreOpened, ipfsStarted] = await Promise.allSettled([openKeyStore(config), createEmbeddedNode(ipfsOptions)]);
+    const [keyStoreOpened, ipfsStarted] = await Promise.allSettled([openKeyStore(config), openIpfs(config)]);
     if (keyStoreOpened.status === 'fulfilled') opened.push(() => keyStoreOpened.value.close());
     if (ipfsStarted.status === 'fulfilled') opened.push(() => ipfsStarted.value.stop());
     if (keyStoreOpened.status === 'rejected') throw keyStoreOpened.reason;

@@ -64,8 +64,27 @@ export const nodeConfigShape = {
       peers: z.array(z.string()).default([]),
       /** Private-network key (Kubo swarm.key format), from the environment or a file. */
       swarmKey: secretSourceSchema.optional(),
+      /**
+       * Use a Kubo daemon over its RPC API instead of the embedded node (started with pubsub
+       * enabled; keep its API on loopback or a private network: it is unauthenticated). Its own
+       * config then holds the listen addresses and swarm key; `peers` are dialled through it.
+       */
+      kubo: z
+        .object({
+          url: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'expected the RPC URL of a Kubo daemon, like http://127.0.0.1:5001'),
+          /** Timeout of the first call (the daemon's identity), in ms. */
+          timeoutMs: z.number().int().min(100).max(600_000).optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict()
+    .superRefine((ipfs, context) => {
+      if (ipfs.kubo === undefined) return;
+      for (const key of ['listen', 'swarmKey'] as const) {
+        if (ipfs[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: `does not apply with ipfs.kubo (set it in the Kubo daemon's own config)` });
+      }
+    })
     .prefault({}),
   keyStore: z
     .discriminatedUnion('kind', [
