@@ -1,5 +1,5 @@
 /**
- * Issue 12, hostile input: every HTTP endpoint of a D-TA and of the MFA server, fuzzed from the
+ * Issue 12, hostile input: every HTTP endpoint of a D-TA, the MFA server and a custody operator, fuzzed from the
  * server's own OpenAPI document with real processes (three D-TAs with an active realm, the MFA
  * server ready with its server secret). No request may get a 5xx or drop the connection, every
  * client mistake is an RFC 9457 problem with a stable code, the servers stay healthy, and their
@@ -16,6 +16,7 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { DTA_ADMIN_TOKEN, createRealm, jsonRequest, startDtaCluster, type DtaProcess } from '../../jest/dta-cluster.js';
 import { MFA_ADMIN_TOKEN, startMfaServer, type MfaServerHandle } from '../../jest/mfa-cluster.js';
 import { killAllPeers, waitFor } from '../../jest/peer-process.js';
+import { startOperator, type OperatorProcess } from '../../../apps/custody-server/test/support/custody-cluster.js';
 import { fuzzServer, type FuzzReport } from '../fuzz-server.js';
 import type { Json } from '../openapi-requests.js';
 
@@ -27,6 +28,7 @@ const MAX_RSS_GROWTH = 256 * 1024 * 1024;
 let root: string;
 let dtas: DtaProcess[];
 let mfa: MfaServerHandle;
+let custody: OperatorProcess;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'milagro-fuzz-'));
@@ -35,10 +37,11 @@ beforeAll(async () => {
   mfa = await startMfaServer({ root, swarmKey, dtas, realmId: 'fuzz', threshold: 2, limits: { sessionTtlSeconds: 20 } });
   await createRealm(dtas, { realmId: 'fuzz', threshold: 2, mfaService: mfa.id, grantMaxLifetimeMinutes: 10 });
   await waitFor('MFA server ready', async () => (await jsonRequest(`${mfa.server.url}/readyz`)).status === 200, 180_000, 500);
+  custody = await startOperator('custody-1', { root, swarmKey, peers: dtas[0]!.addrs });
 }, 900_000);
 
 afterAll(async () => {
-  await Promise.all([...(dtas ?? []).map((dta) => dta.server.stop()), mfa?.server.stop()]);
+  await Promise.all([...(dtas ?? []).map((dta) => dta.server.stop()), mfa?.server.stop(), custody?.server.stop()]);
   killAllPeers();
   rmSync(root, { recursive: true, force: true });
 });
@@ -50,6 +53,8 @@ function hints(): Record<string, Json[]> {
     realmId: ['fuzz'],
     realm: ['fuzz'],
     members: [dtas.map((d) => d.id)],
+    vaultId: ['treasury'],
+    operators: [[custody.id]],
     mfaService: [mfa.id],
     u: [g1],
     v: [g1],
@@ -77,6 +82,12 @@ describe('schema-aware fuzzing of every endpoint', () => {
     const document = (await jsonRequest(`${dtas[1]!.server.url}/openapi.json`)).body as { paths: Record<string, object> };
     const operationCount = Object.values(document.paths).reduce((n, item) => n + Object.keys(item).length, 0);
     expect(Object.keys(report.operations)).toHaveLength(operationCount);
+  }, 1_800_000);
+
+  it(`a custody operator answers ${RUNS} hostile requests without a server error and stays healthy`, async () => {
+    const report = await fuzzServer(custody.server.url, { runs: RUNS, hints: hints(), ...(SEED === undefined ? {} : { seed: SEED }) });
+    console.log(`custody fuzz: seed ${report.seed}, rss ${JSON.stringify(report.rss)}\n${JSON.stringify(report.operations)}${process.env.FUZZ_DEBUG ? JSON.stringify(report.refusedExamples, null, 1) : ''}`);
+    expectClean(report);
   }, 1_800_000);
 
   it(`the MFA server answers ${RUNS} hostile requests without a server error and stays healthy`, async () => {
