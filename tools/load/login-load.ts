@@ -13,21 +13,22 @@
  *   node tools/load/login-load.ts [--storage disk|tmpfs|postgres] [--connections 32] [--duration 20]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { base64urlToBytes, bytesToBase64url, createMclBackend, randomScalar, splitSecret } from '@milagro/crypto';
 import { clientPass1, clientPass2, combineClientSecret, combineServerSecret, createSuite, extractToken, issueClientShare, issueServerShare, type ClientLoginState } from '@milagro/mpin';
 import type * as PostgresClusterModule from '../postgres/postgres-cluster.js';
+import type * as LoadResultsModule from './load-results.js';
 
 // Type stripping does not rewrite `.js` specifiers to `.ts`; the type-only import above keeps tsc's view.
 const { findPostgresBinaries, startPostgres } = (await import(new URL('../postgres/postgres-cluster.ts', import.meta.url).href)) as typeof PostgresClusterModule;
+const { REPO_ROOT, loadAverage, writeLoadFigures } = (await import(new URL('./load-results.ts', import.meta.url).href)) as typeof LoadResultsModule;
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SERVER = join(ROOT, 'packages/mfa/bench/login-server.ts');
+const SERVER = join(REPO_ROOT, 'packages/mfa/bench/login-server.ts');
 const PIN = '4821';
 const USERS = 256;
 
@@ -100,7 +101,7 @@ interface LoginContext {
 let logins = 0;
 let refused = 0;
 const json = { 'content-type': 'application/json' };
-const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ');
+const loadBefore = loadAverage();
 console.log(`login load: ${storage}, ${connections} connections, ${duration} s, ${USERS} users, ${pool.length} pass-1 messages precomputed; load ${loadBefore}`);
 const result = await autocannon<LoginContext>({
   url: ready.url,
@@ -161,17 +162,12 @@ console.table({
 });
 if (refused > 0 || result.errors > 0) process.exitCode = 1;
 
-// Rows in the bench schema (tools/bench/run.mjs), so docs/benchmarks.md's generated table lists them.
-const outDir = join(ROOT, 'bench-results');
-mkdirSync(outDir, { recursive: true });
-const file = join(outDir, 'load.json');
-const common = { suite: 'load', samples: logins, baseline: null, ratio: null, ratioRange: null, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.versions.node}`, date: new Date().toISOString(), load: loadBefore };
 const name = `HTTP logins (pass 1 + client pass 2 + pass 2), autocannon, ${connections} connections, ${label}`;
-const rows = [
-  { ...common, case: `${name}: sustained logins/s`, unit: 'logins/s', median: loginsPerSecond, p99: null },
-  { ...common, case: `${name}: request latency`, unit: 'ms', median: result.latency.p50, p99: result.latency.p99 },
-];
-const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Array<{ case: string }>) : [];
-const kept = previous.filter((row) => !rows.some((r) => r.case === row.case));
-writeFileSync(file, `${JSON.stringify([...kept, ...rows], null, 2)}\n`);
-console.log(`written to ${file.slice(ROOT.length + 1)}`);
+const written = writeLoadFigures(
+  [
+    { case: `${name}: sustained logins/s`, unit: 'logins/s', median: loginsPerSecond, p99: null, samples: logins },
+    { case: `${name}: request latency`, unit: 'ms', median: result.latency.p50, p99: result.latency.p99, samples: logins },
+  ],
+  loadBefore,
+);
+console.log(`written to ${written}`);
