@@ -55,7 +55,7 @@ export interface BackupFiduciaryOptions {
   readonly db: SqlDatabase;
   /** Recovery proofs further than this from now are refused. Default 10 minutes. */
   readonly maxProofAgeMs?: number;
-  /** Timeout of fetching a manifest or envelope (default 60 s) and of pinning a deposit (default 30 min). */
+  /** Timeout of fetching a manifest or envelope for a release (default 60 s), and how long a deposit is tried (default 10 min). */
   readonly fetchTimeoutMs?: number;
   readonly pinTimeoutMs?: number;
   readonly now?: () => number;
@@ -121,8 +121,7 @@ export class BackupFiduciary {
     }
   }
 
-  async #verifiedManifest(cid: CID): Promise<SignedManifest> {
-    const timeoutMs = this.#options.fetchTimeoutMs ?? 60_000;
+  async #verifiedManifest(cid: CID, timeoutMs = this.#options.fetchTimeoutMs ?? 60_000): Promise<SignedManifest> {
     const manifest = await readManifest(this.#options.store, cid, { timeoutMs });
     const node = await this.#options.resolver.resolve(manifest.node).catch((cause: unknown) => {
       throw new BackupError('NOT_FOUND', `the node ${manifest.node} does not resolve`, { cause });
@@ -133,9 +132,23 @@ export class BackupFiduciary {
   }
 
   async #deposit(from: string, cid: CID): Promise<void> {
-    const manifest = await this.#verifiedManifest(cid);
-    if (manifest.node !== from) throw new BackupError('NOT_AUTHORISED', 'only the node a backup is of may deposit it');
-    await this.#options.store.pin(cid, { timeoutMs: this.#options.pinTimeoutMs ?? 30 * 60_000 });
+    // The blocks come from the depositing node over Bitswap. Right after that node restarted, fetches
+    // from it can stall for a while, so a fetch that times out is tried again until the deadline.
+    const deadline = this.#now() + (this.#options.pinTimeoutMs ?? 10 * 60_000);
+    let manifest: SignedManifest;
+    for (let attempt = 1; ; attempt++) {
+      const left = deadline - this.#now();
+      try {
+        manifest = await this.#verifiedManifest(cid, Math.min(left, 30_000));
+        if (manifest.node !== from) throw new BackupError('NOT_AUTHORISED', 'only the node a backup is of may deposit it');
+        await this.#options.store.pin(cid, { timeoutMs: Math.max(1, Math.min(left, 60_000 * attempt)) });
+        break;
+      } catch (error) {
+        const retriable = isBackupError(error, 'NOT_FOUND') || (error instanceof Error && error.name === 'IpfsError');
+        if (!retriable || this.#stop.signal.aborted || this.#now() + 1000 >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
     await this.#options.db.run('INSERT INTO backup_deposits (manifest, node, created, pinned_at) VALUES (?, ?, ?, ?) ON CONFLICT (manifest) DO NOTHING', [
       cid.toString(),
       manifest.node,

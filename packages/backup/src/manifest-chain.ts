@@ -2,7 +2,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CID } from 'multiformats/cid';
-import { readEnvelope, readManifest, type BackupStore } from './backup-store.js';
+import { readManifest, type BackupStore } from './backup-store.js';
 import { HEAD_FILE } from './constants.js';
 import { BackupError } from './errors.js';
 import { verifyManifest, type SignedManifest } from './manifest.js';
@@ -48,29 +48,3 @@ export async function writeBackupHead(dataDir: string, manifest: CID, created: n
   await rename(`${path}.tmp`, path);
 }
 
-/**
- * The multihashes (hex) of every block that makes up the backups reachable from `head`: manifests,
- * envelopes and body blocks. A node whose blockstore lives in its data dir leaves these out of its
- * next snapshot (otherwise each backup would contain all earlier ones). Stops quietly at the first
- * block it cannot read (e.g. an earlier backup already collected away).
- */
-export async function backupBlockHashes(store: Pick<BackupStore, 'getDag' | 'get'>, head: CID | undefined, options: { limit?: number; timeoutMs?: number } = {}): Promise<Set<string>> {
-  const hashes = new Set<string>();
-  const hex = (cid: CID): string => Buffer.from(cid.multihash.bytes).toString('hex');
-  let next = head;
-  let count = 0;
-  const fetch = { timeoutMs: options.timeoutMs ?? 5_000 };
-  while (next !== undefined && count++ < (options.limit ?? 10_000)) {
-    try {
-      const manifest = await readManifest(store, next, fetch);
-      const envelope = await readEnvelope(store, manifest.envelope, fetch);
-      hashes.add(hex(next));
-      hashes.add(hex(manifest.envelope));
-      if ('blocks' in envelope.body) for (const block of envelope.body.blocks) hashes.add(hex(block));
-      next = manifest.prev;
-    } catch {
-      break;
-    }
-  }
-  return hashes;
-}
