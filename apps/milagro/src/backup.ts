@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   BackupFiduciary,
-  backupBlockHashes,
   createBackup,
   depositBackup,
   generateRecoverySecret,
@@ -32,11 +31,10 @@ import {
 import { FileKeyStore } from '@milagro/keystore';
 import { bootstrapNode, createNodeApi, readSecret, serveRoles } from '@milagro/node';
 import { identityRecipientKey, identitySigner, loadIdentity } from '@milagro/pki';
-import { base32upper } from 'multiformats/bases/base32';
 import { CID } from 'multiformats/cid';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { joinNetwork, temporaryIdentity, waitForPeers, type TemporaryNetwork } from './backup-network.js';
+import { joinNetwork, openNodeForBackup, temporaryIdentity, waitForPeers, type TemporaryNetwork } from './backup-network.js';
 import { loadMilagroConfig, NODE_FILES, type MilagroConfig } from './config.js';
 import { EXIT_OK, UsageError } from './exit-codes.js';
 
@@ -133,17 +131,6 @@ async function initRecovery(config: MilagroConfig, force: boolean): Promise<Back
   };
 }
 
-/** True for a file of the embedded blockstore (`ipfs/blocks/…/<base32upper multihash>.data`) that belongs to an earlier backup. */
-function isEarlierBackupBlock(path: string, earlier: ReadonlySet<string>): boolean {
-  if (earlier.size === 0 || !path.startsWith('ipfs/blocks/') || !path.endsWith('.data')) return false;
-  const name = path.slice(path.lastIndexOf('/') + 1, -'.data'.length);
-  try {
-    return earlier.has(Buffer.from(base32upper.decode(name)).toString('hex'));
-  } catch {
-    return false;
-  }
-}
-
 async function create(config: MilagroConfig, configFile: string, values: Values): Promise<BackupOutcome> {
   const fiduciaries = values.fiduciary;
   const threshold = wholeNumber(values.threshold, 'threshold');
@@ -152,26 +139,25 @@ async function create(config: MilagroConfig, configFile: string, values: Values)
   const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
   const recovery = await readRecoveryKey(config);
   if (existsSync(join(config.dataDir, 'milagro.run.json'))) throw new UsageError('the node is running (milagro.run.json): stop it before `backup create`');
-  const node = await bootstrapNode(config, NODE_FILES);
-  progress(`node ${node.identity.id.toString()} open; resolving ${fiduciaries.length} fiduciaries`);
+  const node = await openNodeForBackup(config, NODE_FILES.identityLabelPrefix);
+  progress(`node ${node.identity.id.toString()} open (offline); resolving ${fiduciaries.length} fiduciaries`);
   try {
+    await waitForPeers(node.network.ipfs, Math.min(timeoutMs, 60_000));
     const keys = await Promise.all(
       fiduciaries.map(async (id) => {
         try {
-          return { id, publicKey: (await node.resolver.resolve(id, { timeoutMs: 60_000 })).keys.kem };
+          return { id, publicKey: (await node.network.resolver.resolve(id, { timeoutMs: 60_000 })).keys.kem };
         } catch (error) {
           throw new UsageError(`fiduciary ${id} does not resolve (${(error as Error).message})`);
         }
       }),
     );
     const prev = await readBackupHead(config.dataDir);
-    // Earlier backups' blocks sit in this node's blockstore: leave them out of the snapshot.
-    const earlier = await backupBlockHashes(node.ipfs.store, prev);
     const created = await createBackup({
-      source: { dataDir: config.dataDir, configFile, exclude: (path) => isEarlierBackupBlock(path, earlier) },
+      source: { dataDir: config.dataDir, configFile },
       signer: identitySigner(node.identity, node.keyStore),
       identity: node.identity.head,
-      store: node.ipfs.store,
+      store: node.network.ipfs.store,
       fiduciaries: keys,
       threshold,
       recovery,
@@ -184,7 +170,7 @@ async function create(config: MilagroConfig, configFile: string, values: Values)
     return {
       code: EXIT_OK,
       text: `backup ${manifest}: ${created.manifest.files} files, ${created.manifest.size} bytes, ${threshold} of ${fiduciaries.length} fiduciaries; pinned by ${deposited.pinned.length}`,
-      json: { ok: true, manifest, node: created.manifest.node, files: created.manifest.files, bytes: created.manifest.size, blocks: created.blocks, threshold, fiduciaries, pinnedBy: deposited.pinned, prev: prev?.toString() ?? null },
+      json: { ok: true, manifest, node: created.manifest.node, files: created.manifest.files, bytes: created.manifest.size, blocks: created.blocks, threshold, fiduciaries, pinnedBy: deposited.pinned, unreachable: deposited.unreachable, prev: prev?.toString() ?? null },
     };
   } finally {
     await node.close();
@@ -282,7 +268,7 @@ async function restoreInto(config: MilagroConfig, values: Values, drill: boolean
       if (!drill) await writeBackupHead(config.dataDir, manifest, restored.manifest.created);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const releasedBy = collected.releasedBy.map((r) => r.fiduciary);
-      const json = { ok: true, drill, manifest: manifest.toString(), node: restored.manifest.node, files: restored.files, bytes: restored.bytes, releasedBy, audit: collected.releasedBy, dataDir: drill ? null : config.dataDir };
+      const json = { ok: true, drill, manifest: manifest.toString(), node: restored.manifest.node, files: restored.files, bytes: restored.bytes, releasedBy, audit: collected.releasedBy, unreachable: collected.unreachable, dataDir: drill ? null : config.dataDir };
       const what = drill ? 'restore drill passed' : `restored ${config.dataDir}`;
       return { code: EXIT_OK, text: `${what}: node ${restored.manifest.node}, ${restored.files} files, ${restored.bytes} bytes, shares from ${releasedBy.length} fiduciaries, ${seconds} s`, json };
     } finally {

@@ -41,6 +41,15 @@ export interface DepositOutcome {
   /** Fiduciaries that pinned the backup. */
   readonly pinned: readonly string[];
   readonly refused: ReadonlyArray<{ readonly fiduciary: string } & Refusal>;
+  /** Fiduciaries that could not be messaged (their identity did not resolve: offline, unknown). */
+  readonly unreachable: readonly string[];
+}
+
+/** Sends `message` to every fiduciary at once; returns those that could not be messaged (e.g. offline, so their identity does not resolve). */
+async function sendToAll(messenger: BackupMessenger, fiduciaries: readonly string[], message: { type: string; body: Uint8Array }): Promise<string[]> {
+  const unreachable: string[] = [];
+  await Promise.all(fiduciaries.map((fiduciary) => messenger.send(fiduciary, message).catch(() => unreachable.push(fiduciary))));
+  return unreachable;
 }
 
 /**
@@ -53,7 +62,8 @@ export async function depositBackup(options: DepositOptions): Promise<DepositOut
   const minimum = options.minimum ?? fiduciaries.length;
   const pinned = new Set<string>();
   const refused: Array<{ fiduciary: string } & Refusal> = [];
-  for (const fiduciary of fiduciaries) await messenger.send(fiduciary, { type: MESSAGE_TYPES.deposit, body: encodeManifestNotice(manifest) });
+  const unreachable = await sendToAll(messenger, fiduciaries, { type: MESSAGE_TYPES.deposit, body: encodeManifestNotice(manifest) });
+  if (fiduciaries.length - unreachable.length < minimum) throw new BackupError('TIMEOUT', `${unreachable.length} fiduciaries cannot be messaged (${unreachable.join(', ')})`);
   const done = await readUntil(messenger, options.timeoutMs ?? 10 * 60_000, (message) => {
     if (!fiduciaries.includes(message.from)) return false;
     try {
@@ -65,11 +75,11 @@ export async function depositBackup(options: DepositOptions): Promise<DepositOut
     } catch {
       return false; // not ours to judge; ignore
     }
-    if (fiduciaries.length - refused.length < minimum) throw new BackupError('NOT_AUTHORISED', `${refused.length} fiduciaries refused the backup (${refused.map((r) => r.code).join(', ')})`);
+    if (fiduciaries.length - refused.length - unreachable.length < minimum) throw new BackupError('NOT_AUTHORISED', `${refused.length} fiduciaries refused the backup (${refused.map((r) => r.code).join(', ')})`);
     return pinned.size >= minimum;
   });
   if (!done) throw new BackupError('TIMEOUT', `only ${pinned.size} of ${minimum} fiduciaries confirmed the backup in time`);
-  return { pinned: [...pinned], refused };
+  return { pinned: [...pinned], refused, unreachable };
 }
 
 export interface RequestSharesOptions {
@@ -95,6 +105,8 @@ export interface CollectedShares {
   /** Fiduciary → audit entry of its release. */
   readonly releasedBy: ReadonlyArray<{ readonly fiduciary: string; readonly audit: string }>;
   readonly refused: ReadonlyArray<{ readonly fiduciary: string } & Refusal>;
+  /** Fiduciaries that could not be messaged. */
+  readonly unreachable: readonly string[];
 }
 
 /**
@@ -112,7 +124,10 @@ export async function requestShares(options: RequestSharesOptions): Promise<Coll
   const issued = (options.now ?? Date.now)();
   const proof = proveRecovery(options.recoverySecret, { manifest: manifestCid, requester: options.messenger.id, requesterKem: options.requesterKem, issued });
   const body = encodeReleaseRequest({ manifest: manifestCid, issued, proof });
-  for (const fiduciary of manifest.fiduciaries) await options.messenger.send(fiduciary, { type: MESSAGE_TYPES.releaseRequest, body });
+  const unreachable = await sendToAll(options.messenger, manifest.fiduciaries, { type: MESSAGE_TYPES.releaseRequest, body });
+  if (manifest.fiduciaries.length - unreachable.length < manifest.threshold) {
+    throw new BackupError('NOT_ENOUGH_SHARES', `only ${manifest.fiduciaries.length - unreachable.length} of the ${manifest.threshold} fiduciaries needed can be messaged`);
+  }
 
   const shares = new Map<string, EnvelopeShare>();
   const releasedBy: Array<{ fiduciary: string; audit: string }> = [];
@@ -136,11 +151,11 @@ export async function requestShares(options: RequestSharesOptions): Promise<Coll
     } catch {
       return false;
     }
-    if (n - refused.length < k) {
+    if (n - refused.length - unreachable.length < k) {
       throw new BackupError('NOT_AUTHORISED', `${refused.length} of ${n} fiduciaries refused the release (${[...new Set(refused.map((r) => r.code))].join(', ')}): ${refused[0]?.message ?? ''}`);
     }
     return shares.size >= k;
   });
   if (!done) throw new BackupError('TIMEOUT', `only ${shares.size} of the ${k} shares needed arrived in time (${refused.length} refused)`);
-  return { manifest, manifestCid, nodeSigningKey: node.keys.sign, shares: [...shares.values()], releasedBy, refused };
+  return { manifest, manifestCid, nodeSigningKey: node.keys.sign, shares: [...shares.values()], releasedBy, refused, unreachable };
 }
