@@ -122,7 +122,7 @@ export async function openNodeForBackup(config: MilagroConfig, labelPrefix: stri
     opened.push(() => network.close());
     // Copy the identity's documents (newest back to the inception) so the temporary node can serve them.
     for (let cid: CID | undefined = identity.head; cid !== undefined; ) {
-      const document = await local.store.getDag<{ prev?: unknown }>(cid, { timeoutMs: 10_000 });
+      const document: { prev?: unknown } = await local.store.getDag<{ prev?: unknown }>(cid, { timeoutMs: 10_000 });
       await network.ipfs.store.putDag(document, { pin: true, recursive: false });
       cid = CID.asCID(document.prev) ?? undefined;
     }
