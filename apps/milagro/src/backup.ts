@@ -20,7 +20,6 @@ import {
   generateRecoverySecret,
   listBackups,
   readBackupHead,
-  readManifest,
   recoveryPublicKey,
   requestShares,
   restoreBackup,
@@ -193,9 +192,7 @@ async function list(config: MilagroConfig, values: Values): Promise<BackupOutcom
   if (head === undefined) throw new UsageError('this node has no backup yet (no backup/head.json); pass --manifest <cid>');
   const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
   return withNetwork(config, timeoutMs, async (network) => {
-    const newest = await readManifest(network.ipfs.store, head, { timeoutMs: 60_000 });
-    const node = await network.resolver.resolve(newest.node, { timeoutMs: 60_000 });
-    const backups = await listBackups(network.ipfs.store, head, node.keys.sign, { timeoutMs: 60_000 });
+    const backups = await listBackups(network.ipfs.store, head, network.resolver, { timeoutMs: 60_000 });
     const rows = backups.map(({ cid, manifest }) => ({
       manifest: cid.toString(),
       created: new Date(manifest.created).toISOString(),
@@ -205,7 +202,7 @@ async function list(config: MilagroConfig, values: Values): Promise<BackupOutcom
       fiduciaries: manifest.fiduciaries,
     }));
     const text = rows.map((r) => `${r.created}  ${r.manifest}  ${r.files} files  ${r.bytes} bytes  ${r.threshold} of ${r.fiduciaries.length}`).join('\n');
-    return { code: EXIT_OK, text: text === '' ? 'no backups' : text, json: { ok: true, node: newest.node, backups: rows } };
+    return { code: EXIT_OK, text: text === '' ? 'no backups' : text, json: { ok: true, node: backups[0]?.manifest.node ?? null, backups: rows } };
   });
 }
 

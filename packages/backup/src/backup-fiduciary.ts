@@ -23,6 +23,7 @@ import { putEnvelopeBytes, readEnvelope, readManifest, type BackupStore } from '
 import { AUDIT_TYPE, BACKUP_VERSION, DEFAULT_MAX_PROOF_AGE_MS, MESSAGE_TYPES } from './constants.js';
 import { BackupError, isBackupError } from './errors.js';
 import { verifyManifest, type SignedManifest } from './manifest.js';
+import { nodeKeyAtBackup } from './node-key.js';
 import { verifyRecoveryProof } from './recovery-credential.js';
 
 const MIGRATIONS: readonly Migration[] = [
@@ -121,14 +122,12 @@ export class BackupFiduciary {
     }
   }
 
-  async #verifiedManifest(cid: CID, timeoutMs = this.#options.fetchTimeoutMs ?? 60_000): Promise<SignedManifest> {
+  async #verifiedManifest(cid: CID, timeoutMs = this.#options.fetchTimeoutMs ?? 60_000): Promise<SignedManifest & { readonly nodeKey: Uint8Array }> {
     const manifest = await readManifest(this.#options.store, cid, { timeoutMs });
-    const node = await this.#options.resolver.resolve(manifest.node).catch((cause: unknown) => {
-      throw new BackupError('NOT_FOUND', `the node ${manifest.node} does not resolve`, { cause });
-    });
-    verifyManifest(manifest, node.keys.sign);
+    const nodeKey = await nodeKeyAtBackup(this.#options.resolver, this.#options.store, manifest, { timeoutMs });
+    verifyManifest(manifest, nodeKey);
     if (!manifest.fiduciaries.includes(this.id)) throw new BackupError('NOT_AUTHORISED', 'this identity is not a fiduciary of that backup');
-    return manifest;
+    return { ...manifest, nodeKey };
   }
 
   async #deposit(from: string, cid: CID): Promise<void> {
@@ -167,9 +166,8 @@ export class BackupFiduciary {
     if (!verifyRecoveryProof(manifest.recovery, { manifest: cid, requester, requesterKem: requesterKeys.keys.kem, issued }, proof)) {
       throw new BackupError('NOT_AUTHORISED', 'the recovery proof does not verify for this backup, requester and key');
     }
-    const node = await this.#options.resolver.resolve(manifest.node);
     const envelope = await readEnvelope(this.#options.store, manifest.envelope, { timeoutMs: this.#options.fetchTimeoutMs ?? 60_000 });
-    const share = await unwrapShare(envelope, { sender: { id: manifest.node, publicKey: node.keys.sign }, recipient: this.#options.recipient });
+    const share = await unwrapShare(envelope, { sender: { id: manifest.node, publicKey: manifest.nodeKey }, recipient: this.#options.recipient });
     const audit = await this.#appendAudit({ manifest: cid, node: manifest.node, requester, issued, index: share.index });
     try {
       await this.#options.messenger.send(requester, { type: MESSAGE_TYPES.release, body: encodeRelease({ manifest: cid, share, audit }) });

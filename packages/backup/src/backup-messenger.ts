@@ -1,3 +1,5 @@
+import type { CID } from 'multiformats/cid';
+
 /**
  * What backups need from `@milagro/messaging`'s `Messenger` (which satisfies it, as does the
  * per-role view `NodeInbox.claim` hands out): send to an identity, read the inbox.
@@ -20,5 +22,8 @@ export interface BackupMessenger {
 
 /** Resolves identities to their current keys (`@milagro/pki`'s `IdentityResolver`). */
 export interface KeyResolver {
-  resolve(id: string): Promise<{ readonly keys: { readonly sign: Uint8Array; readonly kem: Uint8Array } }>;
+  resolve(
+    id: string,
+    options?: { readonly heads?: readonly CID[]; readonly timeoutMs?: number },
+  ): Promise<{ readonly head?: CID; readonly keys: { readonly sign: Uint8Array; readonly kem: Uint8Array } }>;
 }

@@ -11,6 +11,7 @@ import { readManifest, type BackupStore } from './backup-store.js';
 import { MESSAGE_TYPES } from './constants.js';
 import { BackupError } from './errors.js';
 import { verifyManifest, type SignedManifest } from './manifest.js';
+import { nodeKeyAtBackup } from './node-key.js';
 import { proveRecovery } from './recovery-credential.js';
 
 /** Reads `messenger`'s inbox until `accept` returns true for the messages seen, or `timeoutMs` passes. */
@@ -87,7 +88,7 @@ export interface RequestSharesOptions {
   readonly messenger: BackupMessenger;
   /** The restoring identity's X-Wing public key (the shares come sealed to it). */
   readonly requesterKem: Uint8Array;
-  readonly store: Pick<BackupStore, 'getDag'>;
+  readonly store: Pick<BackupStore, 'getDag' | 'get'>;
   readonly resolver: KeyResolver;
   readonly manifest: CID | string;
   /** The owner's recovery secret. */
@@ -99,7 +100,7 @@ export interface RequestSharesOptions {
 export interface CollectedShares {
   readonly manifest: SignedManifest;
   readonly manifestCid: CID;
-  /** The node's composite signing key, from its identity document. */
+  /** The node's composite signing key when the backup was made, from its identity document. */
   readonly nodeSigningKey: Uint8Array;
   readonly shares: readonly EnvelopeShare[];
   /** Fiduciary → audit entry of its release. */
@@ -117,10 +118,8 @@ export interface CollectedShares {
 export async function requestShares(options: RequestSharesOptions): Promise<CollectedShares> {
   const manifestCid = typeof options.manifest === 'string' ? CID.parse(options.manifest) : options.manifest;
   const unverified = await readManifest(options.store, manifestCid, { timeoutMs: options.timeoutMs ?? 60_000 });
-  const node = await options.resolver.resolve(unverified.node).catch((cause: unknown) => {
-    throw new BackupError('NOT_FOUND', `the node ${unverified.node} does not resolve`, { cause });
-  });
-  const manifest = verifyManifest(unverified, node.keys.sign);
+  const nodeSigningKey = await nodeKeyAtBackup(options.resolver, options.store, unverified, { timeoutMs: options.timeoutMs ?? 60_000 });
+  const manifest = verifyManifest(unverified, nodeSigningKey);
   const issued = (options.now ?? Date.now)();
   const proof = proveRecovery(options.recoverySecret, { manifest: manifestCid, requester: options.messenger.id, requesterKem: options.requesterKem, issued });
   const body = encodeReleaseRequest({ manifest: manifestCid, issued, proof });
@@ -157,5 +156,5 @@ export async function requestShares(options: RequestSharesOptions): Promise<Coll
     return shares.size >= k;
   });
   if (!done) throw new BackupError('TIMEOUT', `only ${shares.size} of the ${k} shares needed arrived in time (${refused.length} refused)`);
-  return { manifest, manifestCid, nodeSigningKey: node.keys.sign, shares: [...shares.values()], releasedBy, refused, unreachable };
+  return { manifest, manifestCid, nodeSigningKey, shares: [...shares.values()], releasedBy, refused, unreachable };
 }

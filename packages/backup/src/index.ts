@@ -29,6 +29,7 @@ export { generateRecoverySecret, recoveryPublicKey, proveRecovery, verifyRecover
 export { readManifest, readEnvelope, type BackupStore } from './backup-store.js';
 export { createBackup, type CreateBackupOptions, type CreatedBackup } from './create-backup.js';
 export { restoreBackup, checkDatabases, type RestoreBackupOptions, type RestoredBackup, type RestoredLayout } from './restore-backup.js';
+export { nodeKeyAtBackup } from './node-key.js';
 export { listBackups, readBackupHead, writeBackupHead, type ListedBackup } from './manifest-chain.js';
 export type { BackupMessage, BackupMessenger, KeyResolver } from './backup-messenger.js';
 export { isFiduciaryMessageType, isBackupReplyType, type Refusal, type Release, type ReleaseRequest } from './backup-messages.js';

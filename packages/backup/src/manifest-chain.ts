@@ -5,7 +5,9 @@ import { CID } from 'multiformats/cid';
 import { readManifest, type BackupStore } from './backup-store.js';
 import { HEAD_FILE } from './constants.js';
 import { BackupError } from './errors.js';
+import type { KeyResolver } from './backup-messenger.js';
 import { verifyManifest, type SignedManifest } from './manifest.js';
+import { nodeKeyAtBackup } from './node-key.js';
 
 export interface ListedBackup {
   readonly cid: CID;
@@ -13,15 +15,17 @@ export interface ListedBackup {
 }
 
 /**
- * The backups reachable from `head`, newest first, each manifest verified under `nodeSigningKey`
- * and naming the same node. Stops after `limit` (default 1000).
+ * The backups reachable from `head`, newest first, each manifest verified under the node's key of
+ * its time (through the PKI) and naming the same node. Stops after `limit` (default 1000).
  */
-export async function listBackups(store: Pick<BackupStore, 'getDag'>, head: CID | string, nodeSigningKey: Uint8Array, options: { limit?: number; timeoutMs?: number } = {}): Promise<ListedBackup[]> {
+export async function listBackups(store: Pick<BackupStore, 'getDag' | 'get'>, head: CID | string, resolver: KeyResolver, options: { limit?: number; timeoutMs?: number } = {}): Promise<ListedBackup[]> {
   const out: ListedBackup[] = [];
   let next: CID | undefined = typeof head === 'string' ? CID.parse(head) : head;
   const limit = options.limit ?? 1000;
   while (next !== undefined && out.length < limit) {
-    const manifest = verifyManifest(await readManifest(store, next, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), nodeSigningKey);
+    const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+    const unverified = await readManifest(store, next, timeout);
+    const manifest = verifyManifest(unverified, await nodeKeyAtBackup(resolver, store, unverified, timeout));
     if (out.length > 0 && manifest.node !== out[0]!.manifest.node) throw new BackupError('MALFORMED', 'the chain leads to another node\'s backup');
     out.push({ cid: next, manifest });
     next = manifest.prev;

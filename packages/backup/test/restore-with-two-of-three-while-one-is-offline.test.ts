@@ -71,7 +71,7 @@ describe('backup to 2 of 3 fiduciaries and restore with one offline', () => {
       recovery: recoveryPublicKey(secret),
       prev: first.cid,
     });
-    const chain = await listBackups(store, second.cid, (await resolver.resolve(node.id)).keys.sign);
+    const chain = await listBackups(store, second.cid, resolver);
     expect(chain.map((b) => b.cid.toString())).toEqual([second.cid.toString(), first.cid.toString()]);
 
     // A fresh machine: a new identity asks for the shares of the newest backup.
