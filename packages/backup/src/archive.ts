@@ -155,14 +155,23 @@ export async function unpackArchive(source: AsyncIterable<Uint8Array>, target: A
     let remaining = Number(size);
     const destination = target(path);
     const handle = destination === undefined ? undefined : await createFile(destination, mode);
+    // One write in flight while the next piece is decrypted; positional, so order does not matter.
+    let writing: Promise<unknown> = Promise.resolve();
     try {
+      let position = 0;
       while (remaining > 0) {
         const piece = await reader.some(Math.min(remaining, READ_SIZE));
         remaining -= piece.length;
-        if (handle !== undefined) await handle.write(piece);
+        if (handle !== undefined) {
+          await writing;
+          writing = handle.write(piece, 0, piece.length, position);
+        }
+        position += piece.length;
       }
+      await writing;
       if (handle !== undefined) await handle.sync();
     } finally {
+      await writing.catch(() => undefined);
       await handle?.close();
     }
     files++;

@@ -8,6 +8,9 @@ import type { CID } from 'multiformats/cid';
 import { packArchive, type ArchiveFile } from './archive.js';
 import { putEnvelopeBytes, type BackupStore } from './backup-store.js';
 import { BLOCK_SIZE, CHUNK_SIZE, SNAPSHOT_TYPE } from './constants.js';
+
+/** Block writes that may run while the next block is sealed. */
+const PUTS_IN_FLIGHT = 3;
 import { BackupError } from './errors.js';
 import { manifestValue, signManifest, type SignedManifest } from './manifest.js';
 import { snapshotFiles, type SnapshotSource } from './snapshot.js';
@@ -68,6 +71,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   const totals = { bytes: 0, files: 0 };
   const files = 'files' in options.source ? options.source.files : snapshotFiles(options.source);
   let blocks = 0;
+  const writes: Array<Promise<void>> = [];
   const envelope = await sealEnvelopeBlocks(
     {
       from: options.signer,
@@ -78,11 +82,17 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
       chunkSize: CHUNK_SIZE,
     },
     async (block) => {
-      const cid = await options.store.put(block.bytes);
-      if (!cid.equals(block.cid)) throw new BackupError('INVALID_ARGUMENT', 'the content store addressed a block differently (expected CIDv1 raw sha2-256)');
+      // A few puts in flight while the next block is sealed; a failed put fails the backup.
+      const put = options.store.put(block.bytes).then((cid) => {
+        if (!cid.equals(block.cid)) throw new BackupError('INVALID_ARGUMENT', 'the content store addressed a block differently (expected CIDv1 raw sha2-256)');
+      });
+      put.catch(() => undefined);
+      writes.push(put);
       blocks++;
+      if (writes.length >= PUTS_IN_FLIGHT) await writes.shift();
     },
   );
+  for (const put of writes.splice(0)) await put;
   const envelopeAddress = await putEnvelopeBytes(options.store, encodeEnvelope(envelope));
   if (!envelopeAddress.equals(envelopeCid(envelope))) throw new BackupError('INVALID_ARGUMENT', 'the content store addressed the envelope differently');
   const manifest = await signManifest(

@@ -13,6 +13,9 @@ import type { CID } from 'multiformats/cid';
 import { underRoot, unpackArchive } from './archive.js';
 import { readEnvelope, readManifest, type BackupStore } from './backup-store.js';
 import { SNAPSHOT_TYPE } from './constants.js';
+
+/** Blocks fetched ahead of the one being decrypted. */
+const READ_AHEAD = 3;
 import { BackupError, isBackupError } from './errors.js';
 import { verifyManifest, type SignedManifest } from './manifest.js';
 import { CONFIG_PREFIX, DATA_PREFIX } from './snapshot.js';
@@ -59,13 +62,25 @@ async function isNonEmptyDir(path: string): Promise<boolean> {
   }
 }
 
+/** The body blocks in order, the next ones fetched while the current one is decrypted (a small read-ahead). */
 async function* bodyBlocks(store: Pick<BackupStore, 'get'>, blocks: readonly CID[], timeoutMs: number | undefined): AsyncGenerator<Uint8Array> {
-  for (const [i, cid] of blocks.entries()) {
-    try {
-      yield await store.get(cid, timeoutMs === undefined ? {} : { timeoutMs });
-    } catch (cause) {
-      throw new BackupError('TRUNCATED', `block ${i} of ${blocks.length} (${cid.toString()}) is not available`, { cause });
+  const fetch = (i: number): Promise<Uint8Array> =>
+    store.get(blocks[i]!, timeoutMs === undefined ? {} : { timeoutMs }).catch((cause: unknown) => {
+      throw new BackupError('TRUNCATED', `block ${i} of ${blocks.length} (${blocks[i]!.toString()}) is not available`, { cause });
+    });
+  const ahead: Array<Promise<Uint8Array>> = [];
+  let next = 0;
+  try {
+    for (let i = 0; i < blocks.length; i++) {
+      while (next < blocks.length && ahead.length < READ_AHEAD) {
+        const pending = fetch(next++);
+        pending.catch(() => undefined); // awaited in order below; do not report it unhandled meanwhile
+        ahead.push(pending);
+      }
+      yield await ahead.shift()!;
     }
+  } finally {
+    ahead.length = 0;
   }
 }
 
