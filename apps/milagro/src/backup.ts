@@ -130,6 +130,23 @@ async function initRecovery(config: MilagroConfig, force: boolean): Promise<Back
   };
 }
 
+/** True when `milagro start` runs on this data dir: its run file names a live process (a crash may leave a stale one). */
+async function nodeIsRunning(config: MilagroConfig): Promise<boolean> {
+  let pid: unknown;
+  try {
+    ({ pid } = JSON.parse(await readFile(join(config.dataDir, 'milagro.run.json'), 'utf8')) as { pid?: unknown });
+  } catch {
+    return false;
+  }
+  if (typeof pid !== 'number') return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function create(config: MilagroConfig, configFile: string, values: Values): Promise<BackupOutcome> {
   const fiduciaries = values.fiduciary;
   const threshold = wholeNumber(values.threshold, 'threshold');
@@ -137,7 +154,7 @@ async function create(config: MilagroConfig, configFile: string, values: Values)
   const confirmations = wholeNumber(values.confirmations, 'confirmations') ?? threshold;
   const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
   const recovery = await readRecoveryKey(config);
-  if (existsSync(join(config.dataDir, 'milagro.run.json'))) throw new UsageError('the node is running (milagro.run.json): stop it before `backup create`');
+  if (await nodeIsRunning(config)) throw new UsageError('the node is running (milagro.run.json names a live process): stop it before `backup create`');
   const node = await openNodeForBackup(config, NODE_FILES.identityLabelPrefix);
   progress(`node ${node.identity.id.toString()} open (offline); resolving ${fiduciaries.length} fiduciaries`);
   try {
