@@ -9,7 +9,7 @@
  *   backup fiduciary                                               serve as a backup fiduciary with this node's identity (until SIGTERM)
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -17,10 +17,8 @@ import {
   BackupFiduciary,
   createBackup,
   depositBackup,
-  generateRecoverySecret,
   listBackups,
   readBackupHead,
-  recoveryPublicKey,
   requestShares,
   restoreBackup,
   writeBackupHead,
@@ -36,6 +34,7 @@ import { Registry } from 'prom-client';
 import { joinNetwork, openNodeForBackup, temporaryIdentity, waitForPeers, type TemporaryNetwork } from './backup-network.js';
 import { loadMilagroConfig, NODE_FILES, type MilagroConfig } from './config.js';
 import { EXIT_OK, UsageError } from './exit-codes.js';
+import { RECOVERY_FILE, writeRecoveryCredential } from './recovery.js';
 
 /** What a finished backup command prints (the shape `main.ts` reports). */
 export interface BackupOutcome {
@@ -78,7 +77,6 @@ const options = {
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false }>>['values'];
 
-const RECOVERY_FILE = 'backup/recovery.json';
 
 /** Progress lines on stderr (stdout carries the result, one JSON object with --json). */
 const started = performance.now();
@@ -120,9 +118,7 @@ async function readRecoveryKey(config: MilagroConfig): Promise<Uint8Array> {
 async function initRecovery(config: MilagroConfig, force: boolean): Promise<BackupOutcome> {
   const path = join(config.dataDir, RECOVERY_FILE);
   if (existsSync(path) && !force) throw new UsageError(`${path} exists: this node has a recovery credential (replace it with --force; backups made before keep the old one)`);
-  const secret = generateRecoverySecret();
-  await mkdir(join(config.dataDir, 'backup'), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify({ publicKey: Buffer.from(recoveryPublicKey(secret)).toString('base64') })}\n`, { mode: 0o600 });
+  const { secret } = await writeRecoveryCredential(config.dataDir);
   return {
     code: EXIT_OK,
     text: `recovery secret (shown once; write it down and keep it offline, it is needed to restore this node):\n\n  ${secret}\n`,

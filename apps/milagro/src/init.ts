@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, w
 import { basename, dirname, resolve } from 'node:path';
 import { bootstrapNode, readSecret } from '@milagro/node';
 import { parse as parseYaml } from 'yaml';
+import { writeRecoveryCredential } from './recovery.js';
 import { loadMilagroConfig, MILAGRO_ROLES, milagroConfigSchema, NODE_FILES } from './config.js';
 import { renderConfig, type ConfigChoices } from './config-template.js';
 import { UsageError } from './exit-codes.js';
@@ -46,6 +47,9 @@ export interface InitResult {
   readonly identity: string;
   readonly roles: readonly string[];
   readonly backups: readonly string[];
+  /** The owner's recovery secret for `milagro backup restore`: shown once here, never stored (only its public key, in `recoveryFile`). */
+  readonly recoverySecret: string;
+  readonly recoveryFile: string;
 }
 
 function integer(flag: string, value: string): number {
@@ -156,9 +160,10 @@ export async function init(options: InitOptions, progress: (step: string) => voi
     const node = await bootstrapNode({ ...config, ipfs: { ...config.ipfs, peers: [] } }, NODE_FILES);
     const identity = node.identity.id.toString();
     await node.close();
+    const recovery = await writeRecoveryCredential(dataDir);
     renameSync(pending, configPath);
-    progress(`created identity ${identity}`);
-    return { config: configPath, dataDir, identity, roles: choices.roles, backups };
+    progress(`created identity ${identity} and its recovery credential`);
+    return { config: configPath, dataDir, identity, roles: choices.roles, backups, recoverySecret: recovery.secret, recoveryFile: recovery.file };
   } catch (error) {
     rmSync(pending, { force: true });
     throw error;

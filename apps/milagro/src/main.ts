@@ -295,7 +295,13 @@ async function run(argv: readonly string[]): Promise<Outcome | undefined> {
         options = await askInitChoices(options, { input: process.stdin, output: values.json ? process.stderr : process.stdout });
       }
       const result = await init(options, progress);
-      return { code: EXIT_OK, text: `wrote ${result.config}; node identity ${result.identity}; start it with: milagro start --config ${result.config}`, json: { ok: true, ...result } };
+      return {
+        code: EXIT_OK,
+        text:
+          `wrote ${result.config}; node identity ${result.identity}; start it with: milagro start --config ${result.config}\n\n` +
+          `recovery secret (shown once; write it down and keep it offline: restoring this node from a backup needs it):\n\n  ${result.recoverySecret}\n`,
+        json: { ok: true, ...result },
+      };
     }
     case 'start': {
       const { values } = parseArgs({ args: rest, options: common, strict: true, allowPositionals: false });

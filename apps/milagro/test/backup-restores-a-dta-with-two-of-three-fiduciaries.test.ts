@@ -102,9 +102,11 @@ it('backs up a D-TA, drills, refuses a wrong secret and a tampered manifest, and
   const realm = (await jsonRequest(`${dta.url}/v1/realms/solo`)).body;
   await dta.stop();
 
-  // The owner's recovery credential, then a backup sealed 2 of 3 and pinned by all three.
-  const recovery = await backupCommand(['init-recovery', '--config', dtaConfig]);
+  // The owner's recovery credential: init created one (shown once then); replacing it needs --force.
+  expect((await backupCommand(['init-recovery', '--config', dtaConfig])).code).toBe(2);
+  const recovery = await backupCommand(['init-recovery', '--force', '--config', dtaConfig]);
   expect(recovery.code).toBe(0);
+  // Then a backup sealed 2 of 3 and pinned by all three.
   const secret = String(recovery.out['recoverySecret']);
   const backup = await backupCommand(['create', '--config', dtaConfig, '--threshold', '2', '--confirmations', '3', '--timeout', '300', ...fiduciaries.flatMap((f) => ['--fiduciary', f.identity])]);
   const events = fiduciaries.flatMap((f) => f.server.logs.filter((line) => typeof line['event'] === 'string'));

@@ -41,6 +41,12 @@ it('init twice: the second refuses with exit 2 and changes nothing; --force back
   const created = JSON.parse(first.stdout) as { ok: boolean; identity: string; dataDir: string };
   expect(created).toMatchObject({ ok: true, dataDir: join(root, 'data') });
   expect(created.identity).toMatch(/^baf/);
+  // The owner's recovery credential (issue 11): the secret is in the answer once, only its public key on disk.
+  const { recoverySecret, recoveryFile } = created as unknown as { recoverySecret: string; recoveryFile: string };
+  expect(recoverySecret).toMatch(/^\S{40,}$/);
+  expect(recoveryFile).toBe(join(root, 'data', 'backup', 'recovery.json'));
+  expect(Object.keys(JSON.parse(readFileSync(recoveryFile, 'utf8')) as object)).toEqual(['publicKey']);
+  expect(readFileSync(recoveryFile, 'utf8')).not.toContain(recoverySecret);
   // The written config is commented YAML that names its roles and sections.
   const text = readFileSync(config, 'utf8');
   expect(text).toContain('# Milagro Server configuration');
@@ -74,7 +80,7 @@ it('init twice: the second refuses with exit 2 and changes nothing; --force back
 it('init refuses bad flags with exit 2 naming the flag, before touching anything', async () => {
   const dir = mkdtempSync(join(root, 'flags-'));
   const config = join(dir, 'config.yaml');
-  const roles = await runMilagro(['init', '--yes', '--config', config, '--roles', 'dta,custody'], env);
+  const roles = await runMilagro(['init', '--yes', '--config', config, '--roles', 'dta,wallet'], env);
   expect(roles.code).toBe(2);
   expect(roles.stderr).toContain('--roles');
   const mfa = await runMilagro(['init', '--yes', '--config', config, '--roles', 'mfa'], env);
