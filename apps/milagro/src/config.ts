@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { custodySectionSchema, dtaSectionSchema, mfaSectionSchema, nodeConfigShape, parseConfig, type CustodySection, type DtaSection, type MfaSection, type RolesConfig } from '@milagro/node';
+import { custodySectionSchema, dtaSectionSchema, mfaSectionSchema, nodeConfigShape, parseConfig, ROLE_NAMES, type CustodySection, type DtaSection, type MfaSection, type RolesConfig } from '@milagro/node';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './exit-codes.js';
 
-/** The roles a milagro node can run (@milagro/node's ROLE_NAMES plus custody, which startRoles runs from its section). */
-export const MILAGRO_ROLES = ['dta', 'mfa', 'custody'] as const;
+/** The roles a milagro node can run: @milagro/node's ROLE_NAMES (dta, mfa, custody). */
+export const MILAGRO_ROLES = ROLE_NAMES;
 
 export const milagroConfigSchema = z
   .object({
