@@ -13,7 +13,13 @@ import { createParty, DirectoryBlockStore, FiduciaryParty, MemoryBus, writeNodeF
 jest.setTimeout(300_000);
 
 const BODY = 160 * 1024 * 1024;
-const LIMIT = 80 * 1024 * 1024;
+/**
+ * Growth of heap plus array buffers, garbage included (no forced GC). An implementation that
+ * buffers holds at least the whole body (160 MiB); a streaming one stays far below, but its
+ * not-yet-collected garbage reached 80 MiB once on a loaded machine (80.06 MiB in a CI rehearsal),
+ * so the bound sits between the two.
+ */
+const LIMIT = (BODY * 3) / 4;
 
 /** Runs `work` while sampling heap + array buffers; returns the peak growth over the level before. */
 async function peakGrowth(work: () => Promise<unknown>): Promise<number> {
