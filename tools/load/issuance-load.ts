@@ -13,14 +13,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import * as dagCbor from '@ipld/dag-cbor';
 import autocannon from 'autocannon';
 import { bytesToBase64url, generateXWingKeyPair } from '@milagro/crypto';
 import { createGrant } from '@milagro/dta';
 import { MemoryKeyStore } from '@milagro/keystore';
-import { createIdentity, identitySigner } from '@milagro/pki';
-import { CID } from 'multiformats/cid';
-import { sha256 } from 'multiformats/hashes/sha2';
+import { createIdentity, identitySigner, MemoryDocumentStore } from '@milagro/pki';
 import type * as LoadResultsModule from './load-results.js';
 
 // Type stripping does not rewrite `.js` specifiers to `.ts`; the type-only import above keeps tsc's view.
@@ -40,25 +37,12 @@ const identityBytes = new TextEncoder().encode('alice@example.org');
 const identity = bytesToBase64url(identityBytes);
 
 // The identities' documents, handed to the server process (it resolves the MFA service's keys from them).
-const blocks = new Map<string, Uint8Array>();
-const store = {
-  async putDag(value: unknown) {
-    const bytes = dagCbor.encode(value);
-    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
-    blocks.set(cid.toString(), bytes);
-    return cid;
-  },
-  async get(cid: CID) {
-    const bytes = blocks.get(cid.toString());
-    if (bytes === undefined) throw new Error('no such block');
-    return bytes;
-  },
-};
+const store = new MemoryDocumentStore();
 const keyStore = new MemoryKeyStore();
 const mfa = await createIdentity({ keyStore, store, labelPrefix: 'mfa' });
 const dta = await createIdentity({ keyStore, store, labelPrefix: 'dta' });
 const server = spawn(process.execPath, ['--no-warnings', join(REPO_ROOT, 'apps/dta-server/bench/issuance-server.ts')], {
-  env: { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify({ self: dta.id.toString(), mfa: mfa.id.toString(), blocks: [...blocks].map(([cid, bytes]) => [cid, bytesToBase64url(bytes)]) }) },
+  env: { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify({ self: dta.id.toString(), mfa: mfa.id.toString(), blocks: [...store.entries()].map(([cid, bytes]) => [cid, bytesToBase64url(bytes)]) }) },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const url = await new Promise<string>((resolveUrl, reject) => {

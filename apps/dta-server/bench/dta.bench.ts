@@ -8,13 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import * as dagCbor from '@ipld/dag-cbor';
 import { bytesToBase64url, generateXWingKeyPair } from '@milagro/crypto';
 import { createGrant } from '@milagro/dta';
 import { MemoryKeyStore } from '@milagro/keystore';
-import { createIdentity, identitySigner } from '@milagro/pki';
-import { CID } from 'multiformats/cid';
-import { sha256 } from 'multiformats/hashes/sha2';
+import { createIdentity, identitySigner, MemoryDocumentStore } from '@milagro/pki';
 import type { BenchSuite } from '../../../tools/bench/suite.js';
 
 const CONCURRENT = 32;
@@ -23,20 +20,7 @@ const identity = bytesToBase64url(new TextEncoder().encode('alice@example.org'))
 /** What the client SDK sends: an X-Wing public key the share comes back sealed to (HPKE). */
 const sealTo = bytesToBase64url(generateXWingKeyPair().publicKey);
 
-const blocks = new Map<string, Uint8Array>();
-const store = {
-  async putDag(value: unknown) {
-    const bytes = dagCbor.encode(value);
-    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
-    blocks.set(cid.toString(), bytes);
-    return cid;
-  },
-  async get(cid: CID) {
-    const bytes = blocks.get(cid.toString());
-    if (bytes === undefined) throw new Error('no such block');
-    return bytes;
-  },
-};
+const store = new MemoryDocumentStore();
 
 let server: ChildProcess;
 let endpoint: string;
@@ -57,7 +41,7 @@ export default {
     const mfa = await createIdentity({ keyStore, store, labelPrefix: 'mfa' });
     const dta = await createIdentity({ keyStore, store, labelPrefix: 'dta' });
     server = spawn(process.execPath, ['--no-warnings', fileURLToPath(new URL('./issuance-server.ts', import.meta.url))], {
-      env: { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify({ self: dta.id.toString(), mfa: mfa.id.toString(), blocks: [...blocks].map(([cid, bytes]) => [cid, bytesToBase64url(bytes)]) }) },
+      env: { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify({ self: dta.id.toString(), mfa: mfa.id.toString(), blocks: [...store.entries()].map(([cid, bytes]) => [cid, bytesToBase64url(bytes)]) }) },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const url = await new Promise<string>((resolve, reject) => {

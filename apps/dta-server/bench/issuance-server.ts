@@ -11,32 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as dagCbor from '@ipld/dag-cbor';
 import { base64urlToBytes, createMclBackend, randomScalar } from '@milagro/crypto';
 import { createDtaApi, DtaError, IssuanceRepository, IssuanceService, type ActiveRealm, type RealmDirectory } from '@milagro/dta';
 import { createHttpServer } from '@milagro/http';
 import { createSuite } from '@milagro/mpin';
-import { IdentityResolver } from '@milagro/pki';
+import { IdentityResolver, MemoryDocumentStore } from '@milagro/pki';
 import { openSqliteDatabase, type SqlDatabase, type SqlExecutor } from '@milagro/storage';
-import { CID } from 'multiformats/cid';
-import { sha256 } from 'multiformats/hashes/sha2';
 import { pino } from 'pino';
 
 const config = JSON.parse(process.env['BENCH_SERVER_CONFIG'] ?? '{}') as { self: string; mfa: string; blocks: Array<[string, string]> };
-const blocks = new Map(config.blocks.map(([cid, bytes]) => [cid, base64urlToBytes(bytes)]));
-const store = {
-  async putDag(value: unknown) {
-    const bytes = dagCbor.encode(value);
-    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
-    blocks.set(cid.toString(), bytes);
-    return cid;
-  },
-  async get(cid: CID) {
-    const bytes = blocks.get(cid.toString());
-    if (bytes === undefined) throw new Error('no such block');
-    return bytes;
-  },
-};
+const store = new MemoryDocumentStore(config.blocks.map(([cid, bytes]) => [cid, base64urlToBytes(bytes)] as const));
 
 const suite = createSuite({ suite: 'modern', backend: await createMclBackend() });
 const share = suite.encodeScalar(randomScalar());
