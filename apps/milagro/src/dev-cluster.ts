@@ -85,10 +85,47 @@ function probePort(port: number): Promise<number> {
   });
 }
 
+/**
+ * A free port for the demo page, chosen now but bound only once the nodes run (their CORS lists
+ * name it). Below the system's ephemeral range when there is room, so that no `listen(0)` and no
+ * outgoing connection of the nodes takes it in between.
+ */
+async function quietPort(): Promise<number> {
+  const ephemeral = ephemeralPortRange();
+  if (ephemeral !== undefined && ephemeral.low > 20_000) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const candidate = 10_000 + Math.floor(Math.random() * (ephemeral.low - 10_000));
+      const port = await probePort(candidate).catch(() => undefined);
+      if (port !== undefined) return port;
+    }
+  }
+  return probePort(0);
+}
+
+/** Linux's range for ports the system picks (`listen(0)`, `connect`); undefined elsewhere. */
+function ephemeralPortRange(): { low: number; high: number } | undefined {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low !== undefined && high !== undefined && low > 0 && high >= low ? { low, high } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/** The end of a log, for an error message: what a process said before it exited. */
+function lastLines(log: string, count = 5): string {
+  try {
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-count);
+    return lines.length === 0 || lines[0] === '' ? '' : `; its last lines:\n${lines.join('\n')}`;
+  } catch {
+    return '';
+  }
 }
 
 function secretFile(dir: string, name: string, value: string): string {
@@ -119,9 +156,12 @@ function prepareDir(dir: string): void {
 /** Starts a development cluster in `options.dir`; resolves once the demo page answers and the MFA node is ready. */
 export async function devUp(options: DevUpOptions, progress: (step: string) => void): Promise<DevCluster> {
   const dir = resolve(options.dir);
-  const demoPort = await probePort(options.demoPort).catch(() => {
-    throw new UsageError(`--demo-port: port ${options.demoPort} on 127.0.0.1 is in use`);
-  });
+  const demoPort =
+    options.demoPort === 0
+      ? await quietPort()
+      : await probePort(options.demoPort).catch(() => {
+          throw new UsageError(`--demo-port: port ${options.demoPort} on 127.0.0.1 is in use`);
+        });
   prepareDir(dir);
   const demoOrigin = `http://127.0.0.1:${demoPort}`;
   const dtaToken = randomBytes(24).toString('base64url');
@@ -155,7 +195,7 @@ export async function devUp(options: DevUpOptions, progress: (step: string) => v
     for (;;) {
       if (interrupted !== undefined) throw new DevUpError(`interrupted (${interrupted}) while waiting for ${what}`);
       const dead = started.find((child) => child.exited() !== undefined);
-      if (dead !== undefined) throw new DevUpError(`while waiting for ${what}, a process exited (${String(dead.exited())}); see ${logOf(dead)}`);
+      if (dead !== undefined) throw new DevUpError(`while waiting for ${what}, a process exited (${String(dead.exited())}); see ${logOf(dead)}${lastLines(logOf(dead))}`);
       try {
         if (await check()) return;
       } catch {
@@ -185,9 +225,15 @@ export async function devUp(options: DevUpOptions, progress: (step: string) => v
     const child = spawnLogged(milagroEntry(), ['start', '--config', configPath], log);
     record('starting');
     const runFile = join(nodeDir, 'data', RUN_FILE);
-    await waitFor(`${name} to listen`, NODE_START_TIMEOUT_MS, async () => existsSync(runFile));
-    const { url } = JSON.parse(readFileSync(runFile, 'utf8')) as { url: string };
-    const node = (await getJson(`${url}/v1/node`)).body as { identity: string; addresses: string[] };
+    let url = '';
+    let node: { identity?: string; addresses?: string[] } = {};
+    await waitFor(`${name} to listen`, NODE_START_TIMEOUT_MS, async () => {
+      url = (JSON.parse(readFileSync(runFile, 'utf8')) as { url: string }).url;
+      const answer = await getJson(`${url}/v1/node`);
+      node = answer.body;
+      return answer.status === 200 && typeof node.identity === 'string' && Array.isArray(node.addresses);
+    });
+    if (node.identity === undefined || node.addresses === undefined) throw new DevUpError(`${name} answered without an identity`);
     progress(`${name} listens at ${url} (identity ${node.identity})`);
     peerAddresses.push(...node.addresses);
     return { name, url, identity: node.identity, pid: child.pid, config: configPath, log };

@@ -3,7 +3,7 @@
  * node, one SQLite file) behind one HTTP server. While it runs, `<dataDir>/milagro.run.json` says
  * where it listens (for `milagro status`, also when the port is chosen by the system).
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapNode, createCurveBackend, serveRoles, startRoles } from '@milagro/node';
 import { pino } from 'pino';
@@ -32,7 +32,17 @@ export async function start(config: MilagroConfig): Promise<void> {
     title: 'Milagro Server',
     logger,
     describe: { roles: roles.roles },
-    onListening: (listening) => writeFileSync(runFile, `${JSON.stringify({ pid: process.pid, url: listening.url })}\n`, { mode: 0o600 }),
+    onListening: (listening) => writeRunFile(runFile, { pid: process.pid, url: listening.url }),
     onStopped: () => rmSync(runFile, { force: true }),
   });
+}
+
+/**
+ * Writes the run file whole or not at all (a temporary file renamed over it): `milagro status` and
+ * `milagro dev up` poll for it and must never read it half written.
+ */
+function writeRunFile(path: string, run: { readonly pid: number; readonly url: string }): void {
+  const pending = `${path}.${process.pid}.tmp`;
+  writeFileSync(pending, `${JSON.stringify(run)}\n`, { mode: 0o600 });
+  renameSync(pending, path);
 }

@@ -52,7 +52,8 @@ async function activationCode(mfaUrl: string, userId: string): Promise<string> {
 
 it('dev up, then register, activate, set a PIN and log in with the client SDK; a wrong PIN fails; dev down stops everything', async () => {
   const up = await runMilagro(['dev', 'up', '--json', '--dir', dir]);
-  expect({ code: up.code, stderr: up.stderr }).toEqual({ code: 0, stderr: '' });
+  // On failure the JSON report on stdout names the step and the process that failed.
+  expect({ code: up.code, stderr: up.stderr, ...(up.code === 0 ? {} : { stdout: up.stdout }) }).toEqual({ code: 0, stderr: '' });
   const cluster = JSON.parse(up.stdout) as Cluster;
   expect(cluster).toMatchObject({ ok: true, dir, realm: { id: 'local', threshold: 2 } });
   expect(cluster.dtas.map((d) => d.name)).toEqual(['dta-1', 'dta-2', 'dta-3']);
