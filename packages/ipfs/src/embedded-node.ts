@@ -5,7 +5,7 @@ import { withBitswap } from '@helia/bitswap';
 import * as dagCbor from '@ipld/dag-cbor';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { gossipsub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
+import { identify, identifyPush } from '@libp2p/identify';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
@@ -91,6 +91,11 @@ export async function createEmbeddedNode(options: EmbeddedNodeOptions): Promise<
         // the peer speaks their protocols, so the connection carries nothing. libp2p's 5 s timeout
         // fails on a starved machine (seen with Kubo on a loaded 2-core CI box); allow far longer.
         identify: identify({ timeout: 30_000 }),
+        // Tells connected peers when our protocols change. Without it a restarted node is invisible
+        // to Bitswap at its peers: libp2p redials the peers it kept (KEEP_ALIVE, in the datastore)
+        // while starting, before Helia registers Bitswap, so identify reports no Bitswap and the
+        // peers never send this node a want (seen: minutes with no fetch after a graceful restart).
+        identifyPush: identifyPush({ timeout: 30_000 }),
         // Publishing with no subscribed peer is not an error: delivery is best effort by design.
         pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
       },
@@ -140,7 +145,7 @@ async function loadOrCreatePeerKey(dataDir: string): Promise<PrivateKey> {
 }
 
 /** Helia with the embedded node's libp2p services. */
-type EmbeddedHelia = HeliaWithLibp2p<{ identify: unknown; pubsub: unknown }>;
+type EmbeddedHelia = HeliaWithLibp2p<{ identify: unknown; identifyPush: unknown; pubsub: unknown }>;
 
 function parseMultiaddr(address: string): Multiaddr {
   try {
