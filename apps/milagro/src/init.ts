@@ -155,8 +155,8 @@ export async function init(options: InitOptions, progress: (step: string) => voi
   try {
     const config = loadMilagroConfig(pending, {});
     progress('creating the node identity (key store, IPFS node)');
-    // Offline: a short-lived process dialling the consortium left peers unable to fetch this node's
-    // identity documents once it ran for real (seen with two nodes; the cause is below us, in IPFS).
+    // Offline: init needs no peer. (Dialling once left peers unable to fetch this node's documents
+    // after it started for real, until @milagro/ipfs ran identify push: see its restart test.)
     const node = await bootstrapNode({ ...config, ipfs: { ...config.ipfs, peers: [] } }, NODE_FILES);
     const identity = node.identity.id.toString();
     await node.close();
