@@ -4,6 +4,10 @@
  * D-TAs (t = 2). Whatever a replica does is seen by the other: a user registered on A logs in on B,
  * wrong PINs are counted across both (also when they race), a pass-1 session is used once whichever
  * replica gets the pass 2, an activation is used once, and a token revoked on A is refused by B.
+ *
+ * The replicas share the identity's keys, not a messaging journal: each sends on its own chain
+ * (docs/adr/0018-one-chain-per-journal.md). Both start together and both ask the D-TAs for the
+ * server secret's shares, and both restart together, as a deployment's replicas do.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,18 +56,22 @@ if (!('binaries' in postgres)) {
         database: { kind: 'postgres', url: { env: 'TEST_MFA_DATABASE_URL' } },
         env: { TEST_MFA_DATABASE_URL: url },
       });
+    // A's first start creates the identity; the realm names it as its MFA service.
     a = await replica('mfa-a');
     await createRealm(dtas, { realmId: REALM, threshold: 2, mfaService: a.id, grantMaxLifetimeMinutes: 10 });
-    await waitUntilReady('A', a);
-    // Replica B starts from a copy of A's data dir (the same identity and keys, as a deployment
-    // would mount them) with its own IPFS peer key, so the two are distinct peers of one identity.
-    // The copy is taken once A is ready and sends nothing more: a messaging identity is one hash
-    // chain of envelopes, and two replicas that both sent would fork it (docs/adr/0014-postgresql-storage.md).
-    cpSync(join(root, 'mfa-a'), join(root, 'mfa-b'), { recursive: true });
+    await a.server.stop();
+    // Replica B gets the identity as a deployment would mount it: the key store, and the IPFS
+    // blockstore holding the identity's documents (with its own peer key, so the two are distinct
+    // peers). Not the messaging journal: B starts its own chains, and A keeps its own.
+    cpSync(join(root, 'mfa-a', 'keys'), join(root, 'mfa-b', 'keys'), { recursive: true });
+    cpSync(join(root, 'mfa-a', 'ipfs'), join(root, 'mfa-b', 'ipfs'), { recursive: true });
     rmSync(join(root, 'mfa-b', 'ipfs', 'peer.key'));
+    // Both start together, and both ask every D-TA for its server-secret share.
+    const restartA = a.restart();
     b = await replica('mfa-b');
+    await restartA;
     expect(b.id).toBe(a.id);
-    await waitUntilReady('B', b);
+    await Promise.all([waitUntilReady('A', a), waitUntilReady('B', b)]);
   }, 900_000);
 
   afterAll(async () => {
@@ -137,6 +145,23 @@ if (!('binaries' in postgres)) {
       const after = await jsonRequest(`${B()}/v1/session`, { bearer: token });
       expect([after.status, after.body['code']]).toEqual([401, 'NOT_AUTHENTICATED']);
     }, 180_000);
+
+    it('both replicas restart together and are ready again (each continues its own chain to the D-TAs)', async () => {
+      const grace = await rawDevice(B(), 'grace@example.org', '5555');
+      await Promise.all([a!.restart(), b!.restart()]);
+      await Promise.all([waitUntilReady('A', a!), waitUntilReady('B', b!)]);
+      for (const url of [A(), B()]) {
+        const login = await pass1(url, grace, '5555');
+        expect((await pass2(url, login.session, login.v)).status).toBe(200);
+      }
+      // No D-TA refused a message of either replica (a forked chain or one chain too many would be).
+      for (const dta of dtas) {
+        const metrics = await (await fetch(`${dta.server.url}/metrics`)).text();
+        expect(metrics).toContain('milagro_messaging_rejected_total{reason="broken-chain"}');
+        const refused = metrics.split('\n').filter((line) => /^milagro_messaging_rejected_total\{reason="(broken-chain|too-many-chains|forked-sender)"\} [1-9]/.test(line));
+        expect(refused).toEqual([]);
+      }
+    }, 600_000);
   });
 }
 

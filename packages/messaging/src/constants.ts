@@ -41,6 +41,13 @@ export const ACK_MAX_DELAY_MS = 250;
 /** Unacknowledged envelopes re-announced (oldest first) per retry. */
 export const RETRY_WINDOW = 16;
 
+/**
+ * Most chains one sender may have into an inbox. A sender has one chain per journal (each replica of
+ * an identity, each start from the identity's keys without the journal), so this bounds how often an
+ * identity can be set up afresh; chains are never forgotten (an old one's envelopes stay duplicates).
+ */
+export const DEFAULT_MAX_CHAINS_PER_SENDER = 64;
+
 /** Most envelopes fetched behind one announcement while catching up on a sender's outbox chain. */
 export const MAX_CATCH_UP = 10_000;
 

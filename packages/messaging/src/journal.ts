@@ -11,10 +11,21 @@ export type JournalRecord =
   | { readonly k: 'sent'; readonly to: string; readonly cid: CID; readonly seq: number }
   /** `to` acknowledged `cid` (and so everything before it). */
   | { readonly k: 'acked'; readonly to: string; readonly cid: CID }
-  /** The inbox gained `from`'s `seq`-th envelope, at inbox `position` (1-based, across all senders). */
-  | { readonly k: 'received'; readonly from: string; readonly cid: CID; readonly seq: number; readonly position: number }
+  /**
+   * The inbox gained the `seq`-th envelope of `from`'s chain `chain` (the CID of that chain's first
+   * envelope), at inbox `position` (1-based, across all senders). Records written before chains had
+   * names have no `chain`: they all belong to the sender's one chain, whose root is its `seq` 1 record.
+   */
+  | { readonly k: 'received'; readonly from: string; readonly cid: CID; readonly seq: number; readonly position: number; readonly chain?: CID }
   /** The application has consumed the inbox through `position` (the default place to resume). */
-  | { readonly k: 'consumed'; readonly position: number };
+  | { readonly k: 'consumed'; readonly position: number }
+  /**
+   * Every outbox chain recorded before ends here: the next envelope to each recipient starts a new
+   * chain. Append it to a journal that another node may have continued since it was copied (one
+   * restored from a backup), before the messenger starts on it: continuing the old chains would fork
+   * them. Their unacknowledged envelopes are still announced until acknowledged.
+   */
+  | { readonly k: 'chains-closed' };
 
 /**
  * Where a messenger keeps its journal. `append` must be durable when it resolves (the messenger
@@ -66,12 +77,15 @@ export function parseRecord(value: unknown): JournalRecord | undefined {
       return typeof map['to'] === 'string' && cid !== null && count(seq) ? { k: 'sent', to: map['to'], cid, seq } : undefined;
     case 'acked':
       return typeof map['to'] === 'string' && cid !== null ? { k: 'acked', to: map['to'], cid } : undefined;
-    case 'received':
-      return typeof map['from'] === 'string' && cid !== null && count(seq) && count(position)
-        ? { k: 'received', from: map['from'], cid, seq, position }
-        : undefined;
+    case 'received': {
+      const chain = map['chain'] === undefined ? undefined : CID.asCID(map['chain']);
+      if (typeof map['from'] !== 'string' || cid === null || !count(seq) || !count(position) || chain === null) return undefined;
+      return { k: 'received', from: map['from'], cid, seq, position, ...(chain === undefined ? {} : { chain }) };
+    }
     case 'consumed':
       return count(position) ? { k: 'consumed', position } : undefined;
+    case 'chains-closed':
+      return { k: 'chains-closed' };
     default:
       return undefined;
   }

@@ -21,6 +21,7 @@ import {
   ACK_MAX_DELAY_MS,
   ACK_SIGNATURE_CONTEXT,
   DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_CHAINS_PER_SENDER,
   DEFAULT_MAX_ENVELOPE_BYTES,
   DEFAULT_RETRY_INITIAL_MS,
   DEFAULT_RETRY_MAX_MS,
@@ -50,8 +51,10 @@ export type RejectionReason =
   | 'bad-signature'
   /** The envelope is not sealed to this identity. */
   | 'not-addressed'
-  /** The envelope does not extend the sender's chain as this inbox holds it (a fork, or a restarted chain). */
+  /** The envelope does not extend the sender's chain as this inbox holds it (a second successor of an envelope: a fork). */
   | 'broken-chain'
+  /** The envelope starts a new chain, but the sender already has `maxChainsPerSender` chains to this inbox. */
+  | 'too-many-chains'
   /** The envelope verifies but does not decrypt. */
   | 'undecryptable'
   /** The envelope could not be fetched in time (transient: the sender will announce it again). */
@@ -115,6 +118,12 @@ export interface MessengerOptions {
    * out (a Kubo daemon restarting), in ms (default 60,000); then it fails with `STORE_FAILED`.
    */
   readonly storeRetryMs?: number;
+  /**
+   * Most chains one sender may have to this inbox (default 64). Each journal that sends as an
+   * identity starts its own chain (replicas of one identity, a node started afresh with the identity's
+   * keys); an envelope that would start one more is refused as `too-many-chains`.
+   */
+  readonly maxChainsPerSender?: number;
   /** Told about each refused message (for logs and metrics). */
   readonly onRejected?: (rejection: Rejection) => void;
 }
@@ -145,7 +154,12 @@ export interface DeliveredMessage {
   readonly position: number;
   /** The sender's identity (CID string), verified against the PKI. */
   readonly from: string;
-  /** Its place in the sender's chain to us (1 = first). */
+  /**
+   * The first envelope of the sender's chain this message belongs to. A sender has one chain per
+   * journal: replicas of one identity each send on their own, and order holds within a chain.
+   */
+  readonly chain: CID;
+  /** Its place in that chain (1 = first). */
   readonly seq: number;
   /** The envelope's CID. */
   readonly cid: CID;
@@ -196,11 +210,30 @@ interface Outbox {
   rttvar?: number;
 }
 
-interface Inbox {
-  head?: CID;
+/** One of a sender's chains into this inbox, named by its root (its first envelope, the one without `prev`). */
+interface InboundChain {
+  readonly root: CID;
+  head: CID;
   seq: number;
-  /** Every envelope CID held from this sender: replays of old ones are duplicates, not forks. */
-  readonly held: Set<string>;
+}
+
+interface Inbox {
+  /** The sender's chains by root CID: one per journal that sent as this identity. */
+  readonly chains: Map<string, InboundChain>;
+  /** Every envelope CID held from this sender, with its chain: replays of old ones are duplicates, not forks. */
+  readonly held: Map<string, InboundChain>;
+}
+
+/** Chains of one sender owed an acknowledgement, and the timer that sends them at the latest. */
+interface AckDue {
+  readonly timer: ReturnType<typeof setTimeout>;
+  /** Chains that grew: each gets its acknowledgement at the next flush. */
+  readonly grown: Set<InboundChain>;
+  /**
+   * Chains only announced again (a retry whose acknowledgement was lost, or a replay), with the last
+   * envelope of each announced: one of them is acknowledged per flush.
+   */
+  readonly repeated: Map<InboundChain, CID>;
 }
 
 /** What a reader needs of an opened envelope. */
@@ -212,6 +245,7 @@ interface Opened {
 
 interface InboxEntry {
   readonly from: string;
+  readonly chain: CID;
   readonly cid: CID;
   readonly seq: number;
 }
@@ -235,6 +269,7 @@ function emptyStats(): MessagingStats {
       'bad-signature': 0,
       'not-addressed': 0,
       'broken-chain': 0,
+      'too-many-chains': 0,
       undecryptable: 0,
       unavailable: 0,
       'bad-ack': 0,
@@ -269,9 +304,13 @@ export class Messenger {
   readonly #storeRetryMs: number;
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
+  readonly #maxChains: number;
   readonly #signer: ReturnType<typeof identitySigner>;
   readonly #recipientKey: Awaited<ReturnType<typeof identityRecipientKey>>;
+  /** The chain this journal extends to each recipient. */
   readonly #outboxes = new Map<string, Outbox>();
+  /** Chains a `chains-closed` record ended that still have unacknowledged envelopes, by recipient. */
+  readonly #closedOutboxes = new Map<string, Outbox[]>();
   readonly #inboxes = new Map<string, Inbox>();
   readonly #entries: InboxEntry[] = [];
   readonly #opened = new Map<number, Opened>();
@@ -280,8 +319,10 @@ export class Messenger {
   readonly #queues = new Map<string, Promise<void>>();
   /** Envelope CIDs of the announcements waiting per sender: each is queued once, and one acknowledgement answers a burst. */
   readonly #queuedAnnouncements = new Map<string, Set<string>>();
-  /** Senders owed an acknowledgement (something was received, or a duplicate announced), with the timer that sends it at the latest. */
-  readonly #ackDue = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Senders owed acknowledgements (something was received, or a duplicate announced), by sender. */
+  readonly #ackDue = new Map<string, AckDue>();
+  /** While replaying: the root of each sender's chain from journals written before chains were named. */
+  readonly #legacyRoots = new Map<string, CID>();
   readonly #stats = emptyStats();
   /** Announcements being published, awaited by `close` so nothing touches the node after it. */
   readonly #announcing = new Set<Promise<void>>();
@@ -297,6 +338,7 @@ export class Messenger {
     this.#storeRetryMs = options.storeRetryMs === 0 ? 0 : positive(options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS, 'storeRetryMs');
     this.#retryInitialMs = positive(options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS, 'retryInitialMs');
     this.#retryMaxMs = Math.max(this.#retryInitialMs, positive(options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, 'retryMaxMs'));
+    this.#maxChains = positive(options.maxChainsPerSender ?? DEFAULT_MAX_CHAINS_PER_SENDER, 'maxChainsPerSender');
     this.#signer = identitySigner(options.identity, options.keyStore);
     this.#recipientKey = recipientKey;
   }
@@ -322,11 +364,12 @@ export class Messenger {
       throw new MessagingError('JOURNAL_FAILED', 'the journal could not be read', { cause });
     }
     for (const record of records) messenger.#replay(record);
-    for (const outbox of messenger.#outboxes.values()) {
+    messenger.#legacyRoots.clear();
+    for (const [, outbox] of messenger.#allOutboxes()) {
       for (const [cid, seq] of outbox.unacked) if (seq <= outbox.ackedSeq) outbox.unacked.delete(cid);
     }
     await options.pubsub.subscribe(messagingTopic(messenger.#me), messenger.#onFrame);
-    for (const [to, outbox] of messenger.#outboxes) messenger.#scheduleRetry(to, outbox, { now: true });
+    for (const [to, outbox] of messenger.#allOutboxes()) messenger.#scheduleRetry(to, outbox, { now: true });
     return messenger;
   }
 
@@ -347,12 +390,12 @@ export class Messenger {
    */
   unacknowledged(): { readonly envelopes: number; readonly recipients: number } {
     let envelopes = 0;
-    let recipients = 0;
-    for (const outbox of this.#outboxes.values()) {
+    const recipients = new Set<string>();
+    for (const [to, outbox] of this.#allOutboxes()) {
       envelopes += outbox.unacked.size;
-      if (outbox.unacked.size > 0) recipients += 1;
+      if (outbox.unacked.size > 0) recipients.add(to);
     }
-    return { envelopes, recipients };
+    return { envelopes, recipients: recipients.size };
   }
 
   /** The newest inbox position (0 when empty). */
@@ -422,9 +465,9 @@ export class Messenger {
     this.#closed = true;
     await this.#options.pubsub.unsubscribe(messagingTopic(this.#me), this.#onFrame).catch(() => undefined);
     await Promise.allSettled([...this.#queues.values(), ...this.#announcing]);
-    for (const timer of this.#ackDue.values()) clearTimeout(timer);
+    for (const due of this.#ackDue.values()) clearTimeout(due.timer);
     this.#ackDue.clear();
-    for (const outbox of this.#outboxes.values()) {
+    for (const [, outbox] of this.#allOutboxes()) {
       clearTimeout(outbox.timer);
       for (const waiter of outbox.waiters.values()) waiter.reject(new MessagingError('CLOSED', 'the messenger closed before the message was acknowledged'));
       outbox.waiters.clear();
@@ -578,9 +621,11 @@ export class Messenger {
   }
 
   async #acknowledged(ack: Acknowledgement): Promise<void> {
-    const outbox = this.#outboxes.get(ack.from);
+    // Stale, already acknowledged, or foreign: for another replica's chain (every node of this
+    // identity receives the acknowledgements of all of them) or another identity.
+    const outbox = this.#outboxOf(ack.from, ack.cid);
     const seq = outbox?.unacked.get(ack.cid.toString());
-    if (outbox === undefined || seq === undefined || ack.to !== this.#me) return; // stale, foreign or already acknowledged
+    if (outbox === undefined || seq === undefined || ack.to !== this.#me) return;
     let acker: ResolvedIdentity;
     try {
       acker = await this.#options.resolver.resolve(ack.from, { heads: [ack.head], timeoutMs: this.#fetchTimeoutMs });
@@ -607,6 +652,7 @@ export class Messenger {
       clearTimeout(outbox.timer);
       outbox.timer = undefined;
       outbox.recoverTo = 0;
+      this.#forgetClosed(ack.from, outbox);
     } else if (outbox.ackedSeq < outbox.recoverTo) {
       this.#stats.reannounced += 1;
       this.#publishAnnouncement(ack.from, outbox, false);
@@ -635,9 +681,10 @@ export class Messenger {
     }
     // Re-announcements of envelopes already held (a sender's retry window, replays) are answered at
     // once: queued, they would hold up the announcements that still carry something new.
-    if (this.#inboxes.get(frame.from)?.held.has(frame.cid.toString()) === true) {
+    const holding = this.#inboxes.get(frame.from)?.held.get(frame.cid.toString());
+    if (holding !== undefined) {
       this.#stats.duplicates += 1;
-      this.#markAckDue(frame.from);
+      this.#markAckDue(frame.from, holding, frame.cid);
       return;
     }
     // An envelope announced again while its first announcement still waits (a retry that overtook a
@@ -653,10 +700,11 @@ export class Messenger {
     const from = announcement.from;
     try {
       // Only a sender whose envelope verified gets an inbox: announcements cost an attacker nothing.
-      const inbox = this.#inboxes.get(from) ?? { seq: 0, held: new Set<string>() };
-      if (inbox.held.has(announcement.cid.toString())) {
+      const inbox = this.#inboxes.get(from) ?? { chains: new Map<string, InboundChain>(), held: new Map<string, InboundChain>() };
+      const holding = inbox.held.get(announcement.cid.toString());
+      if (holding !== undefined) {
         this.#stats.duplicates += 1;
-        this.#markAckDue(from);
+        this.#markAckDue(from, holding, announcement.cid);
         return;
       }
       await this.#catchUp(announcement, inbox);
@@ -675,12 +723,17 @@ export class Messenger {
     }
   }
 
-  /** Fetches the announced envelope and everything between it and what the inbox holds, then delivers in order. */
+  /**
+   * Fetches the announced envelope and everything between it and what the inbox holds (the head of
+   * one of the sender's chains, or the root of a new one), then delivers in order.
+   */
   async #catchUp(announcement: Announcement, inbox: Inbox): Promise<void> {
     const from = announcement.from;
     const sender = await this.#resolveSender(from, announcement.head);
     const senderKey = { id: from, publicKey: sender.keys.sign };
     const chain: Array<{ cid: CID; bytes: Uint8Array; opened: Opened | undefined }> = [];
+    /** The chain the walk reached by its head; undefined when it reached a root: a new chain. */
+    let extended: InboundChain | undefined;
     let cid = announcement.cid;
     for (;;) {
       const announced = chain.length === 0;
@@ -695,17 +748,24 @@ export class Messenger {
       const envelope = decodeOrRefuse(bytes);
       if (envelope.header.from !== from) throw new Refusal('bad-signature', `envelope ${cid.toString()} is from ${envelope.header.from}, announced as from ${from}`);
       const prev = envelope.header.prev;
-      const extendsHead = inbox.head === undefined ? prev === undefined : prev?.equals(inbox.head) === true;
+      const predecessor = prev === undefined ? undefined : inbox.held.get(prev.toString());
+      const extendsHead = prev === undefined || predecessor?.head.equals(prev) === true;
       if (announced && !extendsHead && this.#queued(from) > 1) throw new Deferred();
       // The announced envelope is opened (verified) first, so a forged announcement costs one fetch;
       // its predecessors are verified as they are opened, oldest first, below.
       chain.push({ cid, bytes, opened: announced ? await this.#open(bytes, senderKey, cid) : undefined });
+      // A root no chain here starts: a new chain (another replica of the sender, or a sender started
+      // afresh from its keys). Reaching an envelope held here ends the walk: at its chain's head it
+      // extends that chain; anywhere else this is a second successor within one chain, a fork.
       if (prev === undefined) {
-        if (inbox.head !== undefined) throw new Refusal('broken-chain', `${cid.toString()} starts a new chain, but ${inbox.seq} envelopes from this sender are held`);
+        if (inbox.chains.size >= this.#maxChains) throw new Refusal('too-many-chains', `${cid.toString()} starts a new chain, but this sender already has ${inbox.chains.size}`);
         break;
       }
-      if (inbox.head !== undefined && prev.equals(inbox.head)) break;
-      if (inbox.held.has(prev.toString())) throw new Refusal('broken-chain', `${cid.toString()} is a second successor of ${prev.toString()}`);
+      if (predecessor !== undefined) {
+        if (!extendsHead) throw new Refusal('broken-chain', `${cid.toString()} is a second successor of ${prev.toString()}`);
+        extended = predecessor;
+        break;
+      }
       if (chain.length >= MAX_CATCH_UP) throw new Refusal('broken-chain', `more than ${MAX_CATCH_UP} envelopes behind ${announcement.cid.toString()}`);
       cid = prev;
     }
@@ -713,19 +773,25 @@ export class Messenger {
     for (const link of chain) {
       const opened = link.opened ?? (await this.#open(link.bytes, senderKey, link.cid));
       await this.#store(link.bytes); // kept locally and pinned, so it can be re-read after a restart
-      const entry: InboxEntry = { from, cid: link.cid, seq: inbox.seq + 1 };
+      const root = extended?.root ?? link.cid;
+      const entry: InboxEntry = { from, chain: root, cid: link.cid, seq: (extended?.seq ?? 0) + 1 };
       // Senders are processed concurrently; positions are handed out and journaled one at a time, in order.
       await this.#serialised('inbox', async () => {
         const position = this.#entries.length + 1;
-        await this.#append([{ k: 'received', from, cid: link.cid, seq: entry.seq, position }]);
+        await this.#append([{ k: 'received', from, cid: link.cid, seq: entry.seq, position, chain: root }]);
         this.#entries.push(entry);
         this.#cacheOpened(position, opened);
       });
-      inbox.head = link.cid;
-      inbox.seq = entry.seq;
-      inbox.held.add(link.cid.toString());
+      if (extended === undefined) {
+        extended = { root, head: link.cid, seq: entry.seq };
+        inbox.chains.set(root.toString(), extended);
+      } else {
+        extended.head = link.cid;
+        extended.seq = entry.seq;
+      }
+      inbox.held.set(link.cid.toString(), extended);
       this.#inboxes.set(from, inbox);
-      this.#markAckDue(from);
+      this.#markAckDue(from, extended);
       this.#stats.received += 1;
       for (const wake of [...this.#entryWaiters]) wake();
     }
@@ -769,26 +835,45 @@ export class Messenger {
     return this.#queuedAnnouncements.get(from)?.size ?? 0;
   }
 
-  /** Notes that `from` is owed an acknowledgement; it goes out within ACK_MAX_DELAY_MS at the latest. */
-  #markAckDue(from: string): void {
-    if (this.#ackDue.has(from) || this.#closed) return;
-    const timer = setTimeout(() => void this.#flushAck(from), ACK_MAX_DELAY_MS);
-    timer.unref?.();
-    this.#ackDue.set(from, timer);
+  /**
+   * Notes that `from` is owed an acknowledgement of `chain`: it gained envelopes, or (`announced`)
+   * an envelope of it was announced again. It goes out within ACK_MAX_DELAY_MS at the latest.
+   */
+  #markAckDue(from: string, chain: InboundChain, announced?: CID): void {
+    if (this.#closed) return;
+    let due = this.#ackDue.get(from);
+    if (due === undefined) {
+      const timer = setTimeout(() => void this.#flushAck(from), ACK_MAX_DELAY_MS);
+      timer.unref?.();
+      this.#ackDue.set(from, (due = { timer, grown: new Set(), repeated: new Map() }));
+    }
+    if (announced === undefined) due.grown.add(chain);
+    else due.repeated.set(chain, announced);
   }
 
+  /**
+   * Acknowledges the head of every chain of `from` that grew, and for one chain that was only
+   * announced again, the envelope last announced: the node that announced it knows that one, while
+   * the head may be beyond what it knows (a node whose journal was restored from a backup announces
+   * the old envelopes it still holds unacknowledged). Other such chains wait for the next flush:
+   * re-announcements cost the announcer nothing (anyone can replay one), so they may cost this node
+   * at most one signature per flush.
+   */
   async #flushAck(from: string): Promise<void> {
-    const timer = this.#ackDue.get(from);
-    if (timer === undefined) return;
-    clearTimeout(timer);
+    const due = this.#ackDue.get(from);
+    if (due === undefined) return;
+    clearTimeout(due.timer);
     this.#ackDue.delete(from);
-    await this.#acknowledge(from).catch(() => undefined);
+    const acks = [...due.grown].map((chain) => chain.head);
+    const repeated = [...due.repeated].filter(([chain]) => !due.grown.has(chain));
+    if (repeated.length > 0) acks.push(repeated.shift()![1]);
+    for (const [chain, announced] of repeated) this.#markAckDue(from, chain, announced);
+    for (const cid of acks) await this.#acknowledge(from, cid).catch(() => undefined);
   }
 
-  /** Publishes a signed acknowledgement of everything held from `to`. */
-  async #acknowledge(to: string): Promise<void> {
-    const head = this.#inboxes.get(to)?.head;
-    if (head === undefined || this.#closed) return;
+  /** Publishes a signed acknowledgement of `head` and its whole chain to `to`. */
+  async #acknowledge(to: string, head: CID): Promise<void> {
+    if (this.#closed) return;
     const unsigned = { from: this.#me, to, cid: head };
     const sig = await this.#signer.sign(acknowledgementSignedBytes(unsigned), ACK_SIGNATURE_CONTEXT);
     const frame = encodeFrame({ kind: 'ack', ...unsigned, head: this.#options.identity.head, sig });
@@ -806,7 +891,7 @@ export class Messenger {
       const { envelope, body } = await openEnvelope(bytes, { sender: { id: entry.from, publicKey: sender.keys.sign }, recipient: this.#recipientKey });
       opened = { type: envelope.header.type, typeVersion: envelope.header.typeVersion, body };
     }
-    return { position, from: entry.from, seq: entry.seq, cid: entry.cid, ...opened };
+    return { position, from: entry.from, chain: entry.chain, seq: entry.seq, cid: entry.cid, ...opened };
   }
 
   #cacheOpened(position: number, opened: Opened): void {
@@ -827,26 +912,68 @@ export class Messenger {
         break;
       }
       case 'acked': {
-        const outbox = this.#outbox(record.to);
-        const seq = outbox.unacked.get(record.cid.toString());
-        if (seq !== undefined && seq > outbox.ackedSeq) outbox.ackedSeq = seq;
+        const outbox = this.#outboxOf(record.to, record.cid);
+        const seq = outbox?.unacked.get(record.cid.toString());
+        if (outbox !== undefined && seq !== undefined && seq > outbox.ackedSeq) outbox.ackedSeq = seq;
+        if (outbox !== undefined && outbox.ackedSeq >= outbox.seq) this.#forgetClosed(record.to, outbox);
         break;
       }
+      case 'chains-closed':
+        // The chains recorded so far may have been extended elsewhere (this journal is a restored or
+        // copied one): the next envelope to each recipient starts a new chain. Unacknowledged
+        // envelopes of the old ones are still announced until acknowledged.
+        for (const [to, outbox] of this.#outboxes) {
+          for (const [cid, seq] of outbox.unacked) if (seq <= outbox.ackedSeq) outbox.unacked.delete(cid);
+          if (outbox.unacked.size > 0) this.#closedOutboxes.set(to, [...(this.#closedOutboxes.get(to) ?? []), outbox]);
+        }
+        this.#outboxes.clear();
+        break;
       case 'received': {
         const inbox = this.#inbox(record.from);
-        if (record.position !== this.#entries.length + 1 || record.seq !== inbox.seq + 1) {
+        // A record without `chain` is from a journal of one chain per sender: its root is the seq 1 record.
+        const root = record.chain ?? (record.seq === 1 ? record.cid : this.#legacyRoots.get(record.from));
+        if (record.chain === undefined && root !== undefined) this.#legacyRoots.set(record.from, root);
+        const chain = root === undefined ? undefined : inbox.chains.get(root.toString());
+        const inOrder = chain === undefined ? record.seq === 1 && root?.equals(record.cid) === true : record.seq === chain.seq + 1;
+        if (record.position !== this.#entries.length + 1 || !inOrder) {
           throw new MessagingError('JOURNAL_FAILED', `journal: inbox record at position ${record.position} is out of order`);
         }
-        inbox.head = record.cid;
-        inbox.seq = record.seq;
-        inbox.held.add(record.cid.toString());
-        this.#entries.push({ from: record.from, cid: record.cid, seq: record.seq });
+        let held: InboundChain;
+        if (chain === undefined) inbox.chains.set(record.cid.toString(), (held = { root: record.cid, head: record.cid, seq: 1 }));
+        else {
+          held = chain;
+          held.head = record.cid;
+          held.seq = record.seq;
+        }
+        inbox.held.set(record.cid.toString(), held);
+        this.#entries.push({ from: record.from, chain: held.root, cid: record.cid, seq: record.seq });
         break;
       }
       case 'consumed':
         this.#consumed = Math.max(this.#consumed, Math.min(record.position, this.#entries.length));
         break;
     }
+  }
+
+  /** The current and the closed outboxes, with their recipients. */
+  #allOutboxes(): Array<[string, Outbox]> {
+    const all = [...this.#outboxes];
+    for (const [to, closed] of this.#closedOutboxes) for (const outbox of closed) all.push([to, outbox]);
+    return all;
+  }
+
+  /** The outbox to `to` (current or closed) in which `cid` waits for its acknowledgement. */
+  #outboxOf(to: string, cid: CID): Outbox | undefined {
+    const key = cid.toString();
+    return [this.#outboxes.get(to), ...(this.#closedOutboxes.get(to) ?? [])].find((outbox) => outbox?.unacked.has(key) === true);
+  }
+
+  /** Drops a closed outbox once everything in it is acknowledged (a current one stays: the next send extends it). */
+  #forgetClosed(to: string, outbox: Outbox): void {
+    const closed = this.#closedOutboxes.get(to)?.filter((other) => other !== outbox);
+    if (closed === undefined) return;
+    if (closed.length === 0) this.#closedOutboxes.delete(to);
+    else this.#closedOutboxes.set(to, closed);
   }
 
   #outbox(to: string): Outbox {
@@ -861,7 +988,7 @@ export class Messenger {
   #inbox(from: string): Inbox {
     let inbox = this.#inboxes.get(from);
     if (inbox === undefined) {
-      inbox = { seq: 0, held: new Set() };
+      inbox = { chains: new Map(), held: new Map() };
       this.#inboxes.set(from, inbox);
     }
     return inbox;
