@@ -19,6 +19,7 @@ import {
   depositBackup,
   listBackups,
   readBackupHead,
+  readRecoveryPublicKey,
   requestShares,
   restoreBackup,
   writeBackupHead,
@@ -26,7 +27,7 @@ import {
   type RestoredLayout,
 } from '@milagro/backup';
 import { FileKeyStore } from '@milagro/keystore';
-import { bootstrapNode, createNodeApi, readSecret, serveRoles } from '@milagro/node';
+import { backupGaps, bootstrapNode, createNodeApi, readSecret, serveRoles } from '@milagro/node';
 import { identityRecipientKey, identitySigner, loadIdentity } from '@milagro/pki';
 import { CID } from 'multiformats/cid';
 import { pino } from 'pino';
@@ -57,7 +58,10 @@ actions:
                               temporary directory; the node and its data dir are not touched
   restore --manifest <cid> [--recovery-secret-env MILAGRO_RECOVERY_SECRET] [--replace] [--timeout <s>]
                               on a fresh machine: restores config.dataDir (refused if it holds data, unless --replace)
-  fiduciary                   serves as a backup fiduciary with this node's identity until SIGTERM (the node must not run)
+  fiduciary                   serves as a backup fiduciary with this node's identity until SIGTERM (the node must not run;
+                              a running node serves as one with a \`backupFiduciary\` section in its config)
+
+A running node backs itself up on a schedule with a \`backup\` section in its config (fiduciaries, threshold, every).
 
 every action: --json, --help`;
 
@@ -108,10 +112,9 @@ function recoverySecret(values: Values): string {
 
 async function readRecoveryKey(config: MilagroConfig): Promise<Uint8Array> {
   try {
-    const { publicKey } = JSON.parse(await readFile(join(config.dataDir, RECOVERY_FILE), 'utf8')) as { publicKey: string };
-    return new Uint8Array(Buffer.from(publicKey, 'base64'));
-  } catch {
-    throw new UsageError(`no recovery credential for this node (${join(config.dataDir, RECOVERY_FILE)}): run \`milagro backup init-recovery\` first`);
+    return await readRecoveryPublicKey(config.dataDir);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
 }
 
@@ -150,7 +153,15 @@ async function create(config: MilagroConfig, configFile: string, values: Values)
   const confirmations = wholeNumber(values.confirmations, 'confirmations') ?? threshold;
   const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
   const recovery = await readRecoveryKey(config);
-  if (await nodeIsRunning(config)) throw new UsageError('the node is running (milagro.run.json names a live process): stop it before `backup create`');
+  if (await nodeIsRunning(config)) {
+    throw new UsageError(
+      config.backup === undefined
+        ? 'the node is running (milagro.run.json names a live process): stop it before `backup create`, or let the running node back itself up on a schedule (the `backup` section of its config)'
+        : `the node is running and backs itself up every ${config.backup.every / 1000} s (its \`backup\` section; \`backup list\` shows the newest): \`backup create\` is for a stopped node`,
+    );
+  }
+  const gaps = backupGaps(config);
+  for (const gap of gaps) progress(`WARNING: this backup does not contain ${gap}`);
   const node = await openNodeForBackup(config, NODE_FILES.identityLabelPrefix);
   progress(`node ${node.identity.id.toString()} open (offline); resolving ${fiduciaries.length} fiduciaries`);
   try {
@@ -181,8 +192,8 @@ async function create(config: MilagroConfig, configFile: string, values: Values)
     const manifest = created.cid.toString();
     return {
       code: EXIT_OK,
-      text: `backup ${manifest}: ${created.manifest.files} files, ${created.manifest.size} bytes, ${threshold} of ${fiduciaries.length} fiduciaries; pinned by ${deposited.pinned.length}`,
-      json: { ok: true, manifest, node: created.manifest.node, files: created.manifest.files, bytes: created.manifest.size, blocks: created.blocks, threshold, fiduciaries, pinnedBy: deposited.pinned, unreachable: deposited.unreachable, prev: prev?.toString() ?? null },
+      text: `backup ${manifest}: ${created.manifest.files} files, ${created.manifest.size} bytes, ${threshold} of ${fiduciaries.length} fiduciaries; pinned by ${deposited.pinned.length}${gaps.map((gap) => `\nWARNING: not in this backup: ${gap}`).join('')}`,
+      json: { ok: true, manifest, node: created.manifest.node, files: created.manifest.files, bytes: created.manifest.size, blocks: created.blocks, threshold, fiduciaries, pinnedBy: deposited.pinned, unreachable: deposited.unreachable, prev: prev?.toString() ?? null, notBackedUp: gaps },
     };
   } finally {
     await node.close();
@@ -303,6 +314,7 @@ async function serveFiduciary(config: MilagroConfig): Promise<undefined> {
       signer: identitySigner(node.identity, node.keyStore),
       recipient: await identityRecipientKey(node.identity, node.keyStore),
       db: node.db,
+      ...(config.backupFiduciary === undefined ? {} : { releaseLimit: { releases: config.backupFiduciary.releaseLimit.releases, windowMs: config.backupFiduciary.releaseLimit.window } }),
       onEvent: (event) => logger.info(event, event.event),
     });
   } catch (error) {

@@ -113,5 +113,23 @@ export function renderConfig(choices: ConfigChoices): string {
       '  protocolRoundTimeoutMs: 60000  # per-round deadline of the DKG, signing and refresh',
     );
   }
+  lines.push(
+    '',
+    '# Scheduled backups of this node (docs/specs/backup.md): an online snapshot of dataDir and this file,',
+    '# sealed so that any `threshold` of the fiduciaries (identities from their GET /v1/node) can restore it',
+    '# with the owner\'s recovery secret (shown by `milagro init`). PKCS#11 keys and a PostgreSQL database are',
+    '# not in it (the HSM\'s own backup, pg_dump). The fiduciaries should be among ipfs.peers.',
+    '# backup:',
+    '#   fiduciaries: [bafy...f1, bafy...f2, bafy...f3]',
+    '#   threshold: 2',
+    '#   every: 24h          # or 30m, 7d, or a number of minutes',
+    '#   # confirmations: 2  # fiduciaries that must have pinned a backup (default: threshold)',
+    '#   # onStart: false    # also back up right after start',
+    '#   # timeout: 10m      # how long a run waits for the confirmations',
+    '',
+    '# Serve as a backup fiduciary for other nodes: pin their deposits, release shares to their owners.',
+    '# backupFiduciary:',
+    '#   releaseLimit: { releases: 3, window: 24h }  # per backed-up node, counted across restarts',
+  );
   return `${lines.join('\n')}\n`;
 }

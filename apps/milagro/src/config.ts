@@ -1,12 +1,26 @@
 /**
  * `config.yaml` of the all-in-one server: the sections every node has, `roles` (which roles run),
- * and one section per role (`dta`, `mfa`, `custody`), all from @milagro/node. Environment variables
+ * one section per role (`dta`, `mfa`, `custody`), and the backup sections (`backup`: scheduled
+ * backups of this node; `backupFiduciary`: serve as a fiduciary), all from @milagro/node. Environment variables
  * `MILAGRO_<SECTION>_<KEY>` override a few scalar keys (ENV_OVERRIDES); secrets are never in the
  * file or the environment overrides, only `{ env }` / `{ file }` sources.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { custodySectionSchema, dtaSectionSchema, mfaSectionSchema, nodeConfigShape, parseConfig, ROLE_NAMES, type CustodySection, type DtaSection, type MfaSection, type RolesConfig } from '@milagro/node';
+import {
+  backupFiduciarySectionSchema,
+  backupSectionSchema,
+  custodySectionSchema,
+  dtaSectionSchema,
+  mfaSectionSchema,
+  nodeConfigShape,
+  parseConfig,
+  ROLE_NAMES,
+  type CustodySection,
+  type DtaSection,
+  type MfaSection,
+  type RolesConfig,
+} from '@milagro/node';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './exit-codes.js';
@@ -25,6 +39,10 @@ export const milagroConfigSchema = z
     dta: dtaSectionSchema.optional(),
     mfa: mfaSectionSchema.optional(),
     custody: custodySectionSchema.optional(),
+    /** Scheduled backups of this node to its fiduciaries (docs/specs/backup.md). */
+    backup: backupSectionSchema.optional(),
+    /** Serve as a backup fiduciary for other nodes (present, even `{}`, means on). */
+    backupFiduciary: backupFiduciarySectionSchema.optional(),
   })
   .strict()
   .superRefine((config, context) => {
@@ -79,19 +97,44 @@ export function loadMilagroConfig(path: string, env: NodeJS.ProcessEnv = process
     const where = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line} column ${error.linePos[0].col}` : '';
     throw new UsageError(`${path} is not valid YAML${where}`);
   }
+  let config: MilagroConfig;
   try {
-    return parseConfig(milagroConfigSchema, applyEnvOverrides(raw, env), { baseDir: resolve(path, '..'), label: path });
+    config = parseConfig(milagroConfigSchema, applyEnvOverrides(raw, env), { baseDir: resolve(path, '..'), label: path });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  configFiles.set(config, resolve(path));
+  return config;
 }
 
-/** The roles to start, with each listed role's section (the D-TA's and custody's defaults when listed without one). */
+/** The file each loaded config came from (scheduled backups archive it beside the data dir). */
+const configFiles = new WeakMap<MilagroConfig, string>();
+
+/** `RUN_FILE` of start.ts (which imports this module): it names a live process, so no backup restores it. */
+const RUN_FILE = 'milagro.run.json';
+
+
+/**
+ * The roles to start, with each listed role's section (the D-TA's and custody's defaults when listed
+ * without one), and the backup services the config turns on (`backupFiduciary`, `backup`).
+ */
 export function rolesOf(config: MilagroConfig): RolesConfig {
   const dta: DtaSection | undefined = config.roles.includes('dta') ? (config.dta ?? dtaSectionSchema.parse({})) : undefined;
   const mfa: MfaSection | undefined = config.roles.includes('mfa') ? config.mfa : undefined;
   const custody: CustodySection | undefined = config.roles.includes('custody') ? (config.custody ?? custodySectionSchema.parse({})) : undefined;
-  return { curveBackend: config.curveBackend, ...(dta === undefined ? {} : { dta }), ...(mfa === undefined ? {} : { mfa }), ...(custody === undefined ? {} : { custody }) };
+  const configFile = configFiles.get(config);
+  const backup: RolesConfig['backup'] =
+    config.backup === undefined
+      ? undefined
+      : { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }), exclude: (path) => path === RUN_FILE || path.startsWith(`${RUN_FILE}.`) };
+  return {
+    curveBackend: config.curveBackend,
+    ...(dta === undefined ? {} : { dta }),
+    ...(mfa === undefined ? {} : { mfa }),
+    ...(custody === undefined ? {} : { custody }),
+    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
+    ...(backup === undefined ? {} : { backup }),
+  };
 }
 
 /** Key labels and database of the all-in-one node; fixed, since a data dir holds them. */

@@ -8,7 +8,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { encodeEnvelope, sealEnvelope, unwrapShare, type EnvelopeRecipientKey, type EnvelopeSigner } from '@milagro/envelope';
-import type { Migration, SqlDatabase } from '@milagro/storage';
+import type { Migration, SqlDatabase, SqlValue } from '@milagro/storage';
 import { CID } from 'multiformats/cid';
 import type { BackupMessage, BackupMessenger, KeyResolver } from './backup-messenger.js';
 import {
@@ -20,7 +20,7 @@ import {
   isFiduciaryMessageType,
 } from './backup-messages.js';
 import { putEnvelopeBytes, readEnvelope, readManifest, type BackupStore } from './backup-store.js';
-import { AUDIT_TYPE, BACKUP_VERSION, DEFAULT_MAX_PROOF_AGE_MS, MESSAGE_TYPES } from './constants.js';
+import { AUDIT_TYPE, BACKUP_VERSION, DEFAULT_MAX_PROOF_AGE_MS, DEFAULT_RELEASE_LIMIT, MESSAGE_TYPES } from './constants.js';
 import { BackupError, isBackupError } from './errors.js';
 import { verifyManifest, type SignedManifest } from './manifest.js';
 import { nodeKeyAtBackup } from './node-key.js';
@@ -36,12 +36,28 @@ const MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE backup_audit (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, manifest TEXT NOT NULL, requester TEXT NOT NULL, at INTEGER NOT NULL)',
     ],
   },
+  {
+    version: 2,
+    description: 'the release rate limit: which node each audit entry is about, and refusals beside releases',
+    statements: [
+      'ALTER TABLE backup_audit ADD COLUMN node TEXT',
+      "ALTER TABLE backup_audit ADD COLUMN event TEXT NOT NULL DEFAULT 'release'",
+      'CREATE INDEX backup_audit_node ON backup_audit (node, at)',
+    ],
+  },
 ];
+
+/** At most `releases` releases of one node's backups per `windowMs` (counted in the fiduciary's database). */
+export interface ReleaseLimit {
+  readonly releases: number;
+  readonly windowMs: number;
+}
 
 /** What the fiduciary reports (for logs and metrics; never secrets). */
 export type FiduciaryEvent =
   | { readonly event: 'deposit-pinned'; readonly node: string; readonly manifest: string }
   | { readonly event: 'share-released'; readonly requester: string; readonly manifest: string; readonly audit: string }
+  | { readonly event: 'release-rate-limited'; readonly node: string; readonly requester: string; readonly manifest: string; readonly audit: string }
   | { readonly event: 'request-refused'; readonly from: string; readonly type: string; readonly code: string; readonly message: string };
 
 export interface BackupFiduciaryOptions {
@@ -54,6 +70,12 @@ export interface BackupFiduciaryOptions {
   /** The fiduciary identity's X-Wing key (unwraps its share; audit entries are sealed to it). */
   readonly recipient: EnvelopeRecipientKey;
   readonly db: SqlDatabase;
+  /**
+   * Releases of one node's backups allowed per window (default 3 per 24 h, `DEFAULT_RELEASE_LIMIT`).
+   * Only releases against a valid recovery proof count; a request over the limit is refused with
+   * `RATE_LIMITED` and recorded in the audit chain.
+   */
+  readonly releaseLimit?: ReleaseLimit;
   /** Recovery proofs further than this from now are refused. Default 10 minutes. */
   readonly maxProofAgeMs?: number;
   /** Timeout of fetching a manifest or envelope for a release (default 60 s), and how long a deposit is tried (default 10 min). */
@@ -61,6 +83,17 @@ export interface BackupFiduciaryOptions {
   readonly pinTimeoutMs?: number;
   readonly now?: () => number;
   readonly onEvent?: (event: FiduciaryEvent) => void;
+}
+
+type AuditEntry = { readonly manifest: CID; readonly node: string; readonly requester: string; readonly issued: number } & (
+  | { readonly event: 'release'; readonly index: number }
+  | { readonly event: 'release-refused'; readonly code: 'RATE_LIMITED' }
+);
+
+function formatWindow(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
 }
 
 /** A backup fiduciary over a node's messenger, content store and database. */
@@ -80,6 +113,10 @@ export class BackupFiduciary {
   /** Migrates the fiduciary's tables; call {@link start} to begin reading the inbox. */
   static async open(options: BackupFiduciaryOptions): Promise<BackupFiduciary> {
     if (options.signer.id !== options.recipient.id) throw new BackupError('INVALID_ARGUMENT', 'signer and recipient must be the same identity');
+    const limit = options.releaseLimit;
+    if (limit !== undefined && (!Number.isSafeInteger(limit.releases) || limit.releases < 1 || !Number.isSafeInteger(limit.windowMs) || limit.windowMs < 1)) {
+      throw new BackupError('INVALID_ARGUMENT', 'releaseLimit needs a positive whole number of releases and window');
+    }
     await options.db.migrate('backup', MIGRATIONS);
     return new BackupFiduciary(options);
   }
@@ -167,8 +204,33 @@ export class BackupFiduciary {
       throw new BackupError('NOT_AUTHORISED', 'the recovery proof does not verify for this backup, requester and key');
     }
     const envelope = await readEnvelope(this.#options.store, manifest.envelope, { timeoutMs: this.#options.fetchTimeoutMs ?? 60_000 });
-    const share = await unwrapShare(envelope, { sender: { id: manifest.node, publicKey: manifest.nodeKey }, recipient: this.#options.recipient });
-    const audit = await this.#appendAudit({ manifest: cid, node: manifest.node, requester, issued, index: share.index });
+    const sender = { id: manifest.node, publicKey: manifest.nodeKey };
+    const entry = { manifest: cid, node: manifest.node, requester, issued };
+    // Counting, refusing or releasing, and recording happen in one turn of the audit chain, so
+    // concurrent requests cannot both pass the limit.
+    const released = await this.#serialised(async () => {
+      const limit = this.#options.releaseLimit ?? DEFAULT_RELEASE_LIMIT;
+      const now = this.#now();
+      const recent = await this.#options.db.get<{ count: SqlValue; oldest: SqlValue }>(
+        "SELECT COUNT(*) AS count, MIN(at) AS oldest FROM backup_audit WHERE node = ? AND event = 'release' AND at > ?",
+        [manifest.node, now - limit.windowMs],
+      );
+      const count = Number(recent?.count ?? 0);
+      if (count >= limit.releases) {
+        const audit = await this.#appendAudit({ ...entry, event: 'release-refused', code: 'RATE_LIMITED' });
+        this.#options.onEvent?.({ event: 'release-rate-limited', node: manifest.node, requester, manifest: cid.toString(), audit: audit.toString() });
+        const next = new Date(Number(recent?.oldest ?? now) + limit.windowMs).toISOString();
+        throw new BackupError('RATE_LIMITED', `this fiduciary released ${count} shares of this node's backups in the last ${formatWindow(limit.windowMs)} (limit ${limit.releases}); the next release is possible after ${next}`);
+      }
+      const share = await unwrapShare(envelope, { sender, recipient: this.#options.recipient });
+      try {
+        return { share, audit: await this.#appendAudit({ ...entry, event: 'release', index: share.index }) };
+      } catch (error) {
+        share.value.fill(0);
+        throw error;
+      }
+    });
+    const { share, audit } = released;
     try {
       await this.#options.messenger.send(requester, { type: MESSAGE_TYPES.release, body: encodeRelease({ manifest: cid, share, audit }) });
     } finally {
@@ -177,36 +239,46 @@ export class BackupFiduciary {
     this.#options.onEvent?.({ event: 'share-released', requester, manifest: cid.toString(), audit: audit.toString() });
   }
 
-  /** Seals an audit entry to this fiduciary, linked to the previous one, stores, pins and records it. */
-  #appendAudit(entry: { manifest: CID; node: string; requester: string; issued: number; index: number }): Promise<CID> {
-    const append = this.#audit.then(async () => {
-      const head = await this.#options.db.get<{ seq: number; cid: string }>('SELECT seq, cid FROM backup_audit ORDER BY seq DESC LIMIT 1');
-      const at = this.#now();
-      const envelope = await sealEnvelope({
-        from: this.#options.signer,
-        to: [{ id: this.id, publicKey: this.#options.recipient.publicKey }],
-        type: AUDIT_TYPE,
-        ...(head === undefined ? {} : { prev: CID.parse(head.cid) }),
-        body: dagCbor.encode({ v: BACKUP_VERSION, event: 'release', manifest: entry.manifest, node: entry.node, requester: entry.requester, issued: entry.issued, index: entry.index, at }),
-      });
-      const cid = await putEnvelopeBytes(this.#options.store, encodeEnvelope(envelope));
-      await this.#options.store.pin(cid, { recursive: false });
-      await this.#options.db.run('INSERT INTO backup_audit (seq, cid, manifest, requester, at) VALUES (?, ?, ?, ?, ?)', [
-        (head?.seq ?? 0) + 1,
-        cid.toString(),
-        entry.manifest.toString(),
-        entry.requester,
-        at,
-      ]);
-      return cid;
+  /** Runs `work` after every earlier audit turn (one chain, one head). */
+  #serialised<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.#audit.then(work);
+    this.#audit = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Seals an audit entry to this fiduciary, linked to the previous one, stores, pins and records it. Call inside {@link #serialised}. */
+  async #appendAudit(entry: AuditEntry): Promise<CID> {
+    const head = await this.#options.db.get<{ seq: number; cid: string }>('SELECT seq, cid FROM backup_audit ORDER BY seq DESC LIMIT 1');
+    const at = this.#now();
+    const { event, manifest, node, requester, issued } = entry;
+    const body =
+      event === 'release'
+        ? { v: BACKUP_VERSION, event, manifest, node, requester, issued, index: entry.index, at }
+        : { v: BACKUP_VERSION, event, code: entry.code, manifest, node, requester, issued, at };
+    const envelope = await sealEnvelope({
+      from: this.#options.signer,
+      to: [{ id: this.id, publicKey: this.#options.recipient.publicKey }],
+      type: AUDIT_TYPE,
+      ...(head === undefined ? {} : { prev: CID.parse(head.cid) }),
+      body: dagCbor.encode(body),
     });
-    this.#audit = append.catch(() => undefined);
-    return append;
+    const cid = await putEnvelopeBytes(this.#options.store, encodeEnvelope(envelope));
+    await this.#options.store.pin(cid, { recursive: false });
+    await this.#options.db.run('INSERT INTO backup_audit (seq, cid, manifest, requester, at, node, event) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      Number(head?.seq ?? 0) + 1,
+      cid.toString(),
+      manifest.toString(),
+      requester,
+      at,
+      node,
+      event,
+    ]);
+    return cid;
   }
 
   /** The audit chain, newest first (CIDs of the release entries). */
-  async auditLog(): Promise<Array<{ seq: number; cid: string; manifest: string; requester: string; at: number }>> {
-    return this.#options.db.all('SELECT seq, cid, manifest, requester, at FROM backup_audit ORDER BY seq DESC');
+  async auditLog(): Promise<Array<{ seq: number; cid: string; manifest: string; requester: string; at: number; event: string }>> {
+    return this.#options.db.all('SELECT seq, cid, manifest, requester, at, event FROM backup_audit ORDER BY seq DESC');
   }
 
   /** The manifests this fiduciary holds for `node`, newest first. */

@@ -27,6 +27,9 @@ export const AUDIT_TYPE = 'milagro/backup/release-audit';
 /** A recovery proof older (or further in the future) than this is refused. */
 export const DEFAULT_MAX_PROOF_AGE_MS = 10 * 60 * 1000;
 
+/** Releases of one node's backups a fiduciary allows per window (default 3 per 24 h). */
+export const DEFAULT_RELEASE_LIMIT = { releases: 3, windowMs: 24 * 60 * 60 * 1000 } as const;
+
 /** Ciphertext bytes per IPFS block of a backup body (the envelope's detached form). */
 export const BLOCK_SIZE = 1024 * 1024;
 
@@ -38,3 +41,6 @@ export const READ_SIZE = 256 * 1024;
 
 /** Where a node keeps the CID of its newest backup manifest, relative to its data dir. */
 export const HEAD_FILE = 'backup/head.json';
+
+/** Where a node keeps its owner's recovery public key, relative to its data dir. */
+export const RECOVERY_FILE = 'backup/recovery.json';

@@ -110,7 +110,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     },
     options.signer,
   );
-  // Recursive: keeps the manifest, the envelope, every body block and the identity document.
-  const cid = await options.store.putDag(manifestValue(manifest), { pin: true });
+  // The envelope and its body blocks (all local) recursively, the manifest alone: a recursive pin of
+  // the manifest would fetch every earlier backup through `prev` onto this store. The fiduciaries
+  // pin the manifest recursively (the whole chain).
+  await options.store.pin(envelopeAddress, { recursive: true });
+  const cid = await options.store.putDag(manifestValue(manifest), { pin: true, recursive: false });
   return { cid, manifest, blocks };
 }

@@ -24,7 +24,9 @@ export type BackupErrorCode =
   /** A deadline passed (waiting for fiduciaries). */
   | 'TIMEOUT'
   /** The service was closed. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** A fiduciary refused a release: this node's backups were released too often in its window (try again later). */
+  | 'RATE_LIMITED';
 
 /** The one error class thrown by `@milagro/backup`. Messages never contain secrets. */
 export class BackupError extends Error {

@@ -113,7 +113,8 @@ export interface CollectedShares {
 /**
  * Proves control of the recovery credential to every fiduciary of the backup and collects k shares.
  * Fiduciaries that are offline simply never answer; it is enough that k do.
- * @throws BackupError `NOT_AUTHORISED` (more than n − k refused: wrong secret), `TIMEOUT`, `MALFORMED` / `NOT_FOUND` (manifest)
+ * @throws BackupError `NOT_AUTHORISED` (more than n − k refused: wrong secret), `RATE_LIMITED` (refused for too
+ *   many recent releases, with when the next is possible), `TIMEOUT`, `MALFORMED` / `NOT_FOUND` (manifest)
  */
 export async function requestShares(options: RequestSharesOptions): Promise<CollectedShares> {
   const manifestCid = typeof options.manifest === 'string' ? CID.parse(options.manifest) : options.manifest;
@@ -151,6 +152,10 @@ export async function requestShares(options: RequestSharesOptions): Promise<Coll
       return false;
     }
     if (n - refused.length - unreachable.length < k) {
+      const limited = refused.find((r) => r.code === 'RATE_LIMITED');
+      if (limited !== undefined) {
+        throw new BackupError('RATE_LIMITED', `${refused.length} of ${n} fiduciaries refused the release, ${refused.filter((r) => r.code === 'RATE_LIMITED').length} for too many recent releases of this node's backups: ${limited.message}`);
+      }
       throw new BackupError('NOT_AUTHORISED', `${refused.length} of ${n} fiduciaries refused the release (${[...new Set(refused.map((r) => r.code))].join(', ')}): ${refused[0]?.message ?? ''}`);
     }
     return shares.size >= k;

@@ -7,7 +7,7 @@
 import { mkdtemp, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { ArchiveFile } from './archive.js';
 import { READ_SIZE } from './constants.js';
 
@@ -85,49 +85,97 @@ async function fileEntry(archivePath: string, path: string, mode: number): Promi
   };
 }
 
+/**
+ * `VACUUM INTO` on a worker thread: the copy is synchronous in SQLite, and a running node keeps
+ * serving meanwhile. A reader waits up to 30 s for a writer's lock (rollback-journal databases; in
+ * WAL mode readers never wait).
+ */
+const VACUUM_WORKER = `
+const { workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(workerData.path, { readOnly: true, timeout: 30000 });
+try { db.prepare('VACUUM INTO ?').run(workerData.copy); } finally { db.close(); }
+`;
+
 /** A transaction-consistent copy of a SQLite database (`VACUUM INTO`), in `dir`. */
-function consistentCopy(path: string, dir: string, index: number): string {
+async function consistentCopy(path: string, dir: string, index: number): Promise<string> {
   const copy = join(dir, `${index}-${basename(path)}`);
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    db.prepare('VACUUM INTO ?').run(copy);
-  } finally {
-    db.close();
-  }
+  const worker = new Worker(VACUUM_WORKER, { eval: true, workerData: { path, copy } });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`copying database ${basename(path)} stopped with exit code ${code}`))));
+  });
   return copy;
+}
+
+interface ListedFile {
+  /** Relative to the data dir, `/`-separated. */
+  readonly rel: string;
+  readonly path: string;
+}
+
+/** The data dir's files worth archiving (no locks, SQLite side files, temporary files or excluded paths), in a stable order. */
+async function listFiles(source: SnapshotSource): Promise<ListedFile[]> {
+  const out: ListedFile[] = [];
+  for await (const path of walk(source.dataDir, source.dataDir)) {
+    const rel = relative(source.dataDir, path).split(sep).join('/');
+    if (TRANSIENT.some((pattern) => pattern.test(rel)) || source.exclude?.(rel) === true) continue;
+    out.push({ rel, path });
+  }
+  return out;
 }
 
 /**
  * The snapshot's files, in a stable order, for `packArchive`. Reads one file at a time; SQLite
  * copies live in a temporary directory removed when the iteration ends (or is abandoned).
+ *
+ * The order makes a snapshot of a running node consistent where it matters: append-only journals
+ * (`*.journal`, e.g. the messaging journal) first, each up to its size when opened (a record being
+ * appended is a torn tail, which the journal cuts off on load); then the databases, as
+ * transaction-consistent copies; then every other file (IPFS blocks, the key store), listed only
+ * after the databases were copied. So whatever a journal record or a database row names that
+ * existed when it was copied is in the snapshot, and a restored journal is never ahead of the
+ * database (a message it marks consumed has its effects in the database; handlers are idempotent,
+ * so one processed again is harmless). Files are written by rename (key store, IPFS blocks) or
+ * appended; each is read through one open handle, as it was when opened.
  */
 export async function* snapshotFiles(source: SnapshotSource): AsyncGenerator<ArchiveFile> {
   const scratch = await mkdtemp(join(tmpdir(), 'milagro-backup-'));
+  let copies = 0;
+  async function* entryOf(file: ListedFile, sqlite: boolean): AsyncGenerator<ArchiveFile> {
+    const info = await stat(file.path).catch(() => undefined);
+    if (info === undefined) return; // removed since it was listed
+    if (sqlite) {
+      const copy = await consistentCopy(file.path, scratch, copies++);
+      const entry = await fileEntry(`${DATA_PREFIX}${file.rel}`, copy, info.mode & 0o777);
+      if (entry !== undefined) yield entry;
+      await rm(copy, { force: true });
+    } else {
+      const entry = await fileEntry(`${DATA_PREFIX}${file.rel}`, file.path, info.mode & 0o777);
+      if (entry !== undefined) yield entry;
+    }
+  }
   try {
     if (source.configFile !== undefined) {
       const info = await stat(source.configFile);
       const entry = await fileEntry(`${CONFIG_PREFIX}${basename(source.configFile)}`, source.configFile, info.mode & 0o777);
       if (entry !== undefined) yield entry;
     }
-    // The file list is fixed first: files written while the snapshot runs (e.g. the backup's own
-    // blocks, when the node's blockstore lives in the data dir) are not part of it.
-    const paths: string[] = [];
-    for await (const path of walk(source.dataDir, source.dataDir)) paths.push(path);
-    let copies = 0;
-    for (const path of paths) {
-      const rel = relative(source.dataDir, path).split(sep).join('/');
-      if (TRANSIENT.some((pattern) => pattern.test(rel)) || source.exclude?.(rel) === true) continue;
-      const info = await stat(path).catch(() => undefined);
-      if (info === undefined) continue;
-      if (await isSqlite(path)) {
-        const copy = consistentCopy(path, scratch, copies++);
-        const entry = await fileEntry(`${DATA_PREFIX}${rel}`, copy, info.mode & 0o777);
-        if (entry !== undefined) yield entry;
-        await rm(copy, { force: true });
-      } else {
-        const entry = await fileEntry(`${DATA_PREFIX}${rel}`, path, info.mode & 0o777);
-        if (entry !== undefined) yield entry;
-      }
+    const listed = await listFiles(source);
+    const journals = listed.filter((file) => file.rel.endsWith('.journal'));
+    const databases: ListedFile[] = [];
+    const plain = new Set<string>();
+    for (const file of listed) {
+      if (file.rel.endsWith('.journal')) continue;
+      if (await isSqlite(file.path).catch(() => false)) databases.push(file);
+      else plain.add(file.rel);
+    }
+    for (const file of journals) yield* entryOf(file, false);
+    for (const file of databases) yield* entryOf(file, true);
+    const done = new Set([...journals, ...databases].map((file) => file.rel));
+    for (const file of await listFiles(source)) {
+      if (done.has(file.rel)) continue;
+      yield* entryOf(file, !plain.has(file.rel) && (await isSqlite(file.path).catch(() => false)));
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });

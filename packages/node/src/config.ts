@@ -33,6 +33,22 @@ export function readSecret(source: SecretSource): string {
   return value;
 }
 
+const DURATION = /^([1-9]\d{0,8})(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION_EXPECTED = "expected a duration like '30s', '15m', '24h' or '7d', or a whole number of minutes";
+
+/** A duration in the config: `'30s'`, `'15m'`, `'24h'`, `'7d'`, or a whole number of minutes; parsed to milliseconds. */
+export const durationSchema = z.union([z.number(), z.string()], { error: DURATION_EXPECTED }).transform((value, context) => {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 1 && value <= 10_000_000) return value * 60_000;
+  } else {
+    const match = DURATION.exec(value);
+    if (match !== null) return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  }
+  context.addIssue({ code: 'custom', message: DURATION_EXPECTED });
+  return z.NEVER;
+});
+
 /**
  * The sections every node has. An app spreads it into its own strict schema:
  * `z.object({ ...nodeConfigShape, dta: dtaSection }).strict()`.

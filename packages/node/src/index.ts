@@ -27,7 +27,7 @@
  * ```
  */
 export { NodeError, isNodeError, type NodeErrorCode } from './errors.js';
-export { loadConfig, nodeConfigShape, parseConfig, readSecret, secretSourceSchema, type NodeConfig, type SecretSource } from './config.js';
+export { durationSchema, loadConfig, nodeConfigShape, parseConfig, readSecret, secretSourceSchema, type NodeConfig, type SecretSource } from './config.js';
 export { bootstrapNode, type BootstrapNodeOptions, type NodeInfrastructure } from './bootstrap.js';
 export { createCurveBackend } from './curve-backend.js';
 export { onShutdownSignals } from './shutdown-signals.js';
@@ -40,6 +40,8 @@ export { startRoles, ROLE_NAMES, type RoleName, type RolesConfig, type RunningRo
 export { startDtaRole, dtaSectionSchema, isDtaMessageType, type DtaSection } from './dta-role.js';
 export { startMfaRole, mfaSectionSchema, type MfaSection } from './mfa-role.js';
 export { startCustodyRole, custodySectionSchema, type CustodySection } from './custody-role.js';
+export { startBackupSchedule, backupSectionSchema, backupGaps, BackupSchedule, type BackupSection, type BackupScheduleConfig, type ScheduledBackup } from './backup-schedule.js';
+export { startBackupFiduciaryRole, backupFiduciarySectionSchema, type BackupFiduciarySection } from './backup-fiduciary-role.js';
 export { dtaGrantIssuer, type DtaGrantOptions } from './dta-grants.js';
 export { DtaServerSecretSource, type DtaServerSecretOptions } from './dta-server-secret.js';
 export { NodeInbox, type NodeInboxOptions } from './node-inbox.js';

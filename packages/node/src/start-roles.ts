@@ -2,12 +2,14 @@
  * The roles a node runs, started together over one infrastructure: one BLS12-381 backend, one
  * metrics registry, one inbox reader that dispatches each message to the role that handles its type
  * (D-TA protocol messages to the D-TA, server-secret shares to the MFA service, custody protocol
- * messages to the custody service), and one set of routes
- * with `GET /v1/node` mounted once.
+ * messages to the custody service, backup deposits and release requests to the backup fiduciary),
+ * and one set of routes with `GET /v1/node` mounted once. Scheduled backups run beside them.
  */
 import type { HttpApi, ReadinessCheck } from '@milagro/http';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { startBackupFiduciaryRole, type BackupFiduciarySection } from './backup-fiduciary-role.js';
+import { startBackupSchedule, type BackupScheduleConfig } from './backup-schedule.js';
 import type { NodeInfrastructure } from './bootstrap.js';
 import { createCurveBackend } from './curve-backend.js';
 import { startCustodyRole, type CustodySection } from './custody-role.js';
@@ -28,6 +30,10 @@ export interface RolesConfig {
   readonly dta?: DtaSection;
   readonly mfa?: MfaSection;
   readonly custody?: CustodySection;
+  /** Serve as a backup fiduciary (pin deposits, release shares against recovery proofs). */
+  readonly backupFiduciary?: BackupFiduciarySection;
+  /** Back this node up on a schedule (its `backup` section and what to snapshot). */
+  readonly backup?: BackupScheduleConfig;
 }
 
 export interface RunningRoles {
@@ -52,7 +58,7 @@ export async function startRoles(node: NodeInfrastructure, config: RolesConfig, 
   });
   const context = { logger, inbox, registry: new Registry(), backend: await createCurveBackend(config.curveBackend) };
   registerMessagingMetrics(node.messenger, context.registry);
-  const started: Array<{ name: RoleName; runtime: RoleRuntime }> = [];
+  const started: Array<{ name: RoleName | 'backupFiduciary' | 'backup'; runtime: RoleRuntime }> = [];
   const close = async (): Promise<void> => {
     for (const { runtime } of started.splice(0).reverse()) await runtime.close();
     await inbox.close();
@@ -61,6 +67,9 @@ export async function startRoles(node: NodeInfrastructure, config: RolesConfig, 
     if (config.dta !== undefined) started.push({ name: 'dta', runtime: await startDtaRole(node, config.dta, context) });
     if (config.mfa !== undefined) started.push({ name: 'mfa', runtime: await startMfaRole(node, config.mfa, context) });
     if (config.custody !== undefined) started.push({ name: 'custody', runtime: await startCustodyRole(node, config.custody, context) });
+    // Backup services: not roles of the `roles` list, but on the same inbox, database and registry.
+    if (config.backupFiduciary !== undefined) started.push({ name: 'backupFiduciary', runtime: await startBackupFiduciaryRole(node, config.backupFiduciary, context) });
+    if (config.backup !== undefined) started.push({ name: 'backup', runtime: await startBackupSchedule(node, config.backup, context) });
   } catch (error) {
     await close();
     throw error;
@@ -68,7 +77,7 @@ export async function startRoles(node: NodeInfrastructure, config: RolesConfig, 
   inbox.start();
   const apis = started.flatMap(({ runtime }) => runtime.apis);
   return {
-    roles: started.map(({ name }) => name),
+    roles: started.flatMap(({ name }) => ((ROLE_NAMES as readonly string[]).includes(name) ? [name as RoleName] : [])),
     // The D-TA's API has its own `GET /v1/node`.
     apis: config.dta === undefined ? [...apis, createNodeApi(node)] : apis,
     ready: Object.assign({}, ...started.map(({ runtime }) => runtime.ready)) as Record<string, ReadinessCheck>,
