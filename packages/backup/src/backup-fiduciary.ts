@@ -31,9 +31,9 @@ const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'backup deposits and the release audit chain',
     statements: [
-      'CREATE TABLE backup_deposits (manifest TEXT PRIMARY KEY, node TEXT NOT NULL, created INTEGER NOT NULL, pinned_at INTEGER NOT NULL)',
+      'CREATE TABLE backup_deposits (manifest TEXT PRIMARY KEY, node TEXT NOT NULL, created BIGINT NOT NULL, pinned_at BIGINT NOT NULL)',
       'CREATE INDEX backup_deposits_node ON backup_deposits (node, created)',
-      'CREATE TABLE backup_audit (seq INTEGER PRIMARY KEY, cid TEXT NOT NULL, manifest TEXT NOT NULL, requester TEXT NOT NULL, at INTEGER NOT NULL)',
+      'CREATE TABLE backup_audit (seq BIGINT PRIMARY KEY, cid TEXT NOT NULL, manifest TEXT NOT NULL, requester TEXT NOT NULL, at BIGINT NOT NULL)',
     ],
   },
   {

@@ -4,9 +4,10 @@
  * that code and when the next release is possible), the refusal is an entry of the audit chain
  * like the releases, a restart of the fiduciary does not reset the count, and once the window has
  * passed the owner is served again. Refused proofs (a wrong secret) do not use up the allowance.
+ * On SQLite and on PostgreSQL (when its server binaries are installed).
  */
 import { identityRecipientKey, identitySigner, IdentityResolver } from '@milagro/pki';
-import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import type { SqlDatabase } from '@milagro/storage';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +20,17 @@ import {
   type CreatedBackup,
   type FiduciaryEvent,
 } from '../src/index.js';
+import { sqlAdaptersUnderTest, type DatabaseLocation } from '../../../tools/jest/test-database.js';
 import { createParty, DirectoryBlockStore, MemoryBus, writeNodeFixture, type Party } from './support/backup-world.js';
 
 jest.setTimeout(120_000);
 
 const HOUR = 60 * 60 * 1000;
 
-describe('the release rate limit', () => {
+describe.each(sqlAdaptersUnderTest())('the release rate limit (%s)', (adapter, databases) => {
+  if (databases.reportIfMissing(`backup release rate limit on ${adapter}`)) return;
   let root: string;
+  let location: DatabaseLocation;
   let store: DirectoryBlockStore;
   const bus = new MemoryBus();
   let fiduciary: Party;
@@ -40,7 +44,7 @@ describe('the release rate limit', () => {
 
   /** Opens the fiduciary on its database file; a reopened one reads only messages sent from now on. */
   async function openFiduciary(): Promise<BackupFiduciary> {
-    db = await openSqliteDatabase({ path: join(root, 'fiduciary.sqlite') });
+    db = await location.open();
     const messenger = bus.messenger(fiduciary.id);
     await messenger.consumed(bus.inbox(fiduciary.id).length);
     service = await BackupFiduciary.open({
@@ -74,6 +78,7 @@ describe('the release rate limit', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'milagro-backup-rate-'));
     store = await DirectoryBlockStore.create(join(root, 'blocks'));
+    location = await databases.newLocation(join(root, 'fiduciary.sqlite'));
     resolver = new IdentityResolver({ store });
     const node = await createParty('node', store);
     fiduciary = await createParty('fiduciary', store);
