@@ -56,16 +56,16 @@ if (!('binaries' in postgres)) {
         database: { kind: 'postgres', url: { env: 'TEST_MFA_DATABASE_URL' } },
         env: { TEST_MFA_DATABASE_URL: url },
       });
-    // A's first start creates the identity; the realm names it as its MFA service.
+    // A's first start creates the identity; the realm names it as its MFA service. Once A is ready
+    // the D-TAs have sent it their shares, so they hold the identity's documents.
     a = await replica('mfa-a');
     await createRealm(dtas, { realmId: REALM, threshold: 2, mfaService: a.id, grantMaxLifetimeMinutes: 10 });
+    await waitUntilReady('A', a);
     await a.server.stop();
-    // Replica B gets the identity as a deployment would mount it: the key store, and the IPFS
-    // blockstore holding the identity's documents (with its own peer key, so the two are distinct
-    // peers). Not the messaging journal: B starts its own chains, and A keeps its own.
+    // Replica B gets the identity as a deployment would mount it: the key store alone. Its IPFS node
+    // (a peer of its own) fetches the identity's documents from the D-TAs, and it has no messaging
+    // journal: B starts its own chains, and A keeps its own.
     cpSync(join(root, 'mfa-a', 'keys'), join(root, 'mfa-b', 'keys'), { recursive: true });
-    cpSync(join(root, 'mfa-a', 'ipfs'), join(root, 'mfa-b', 'ipfs'), { recursive: true });
-    rmSync(join(root, 'mfa-b', 'ipfs', 'peer.key'));
     // Both start together, and both ask every D-TA for its server-secret share.
     const restartA = a.restart();
     b = await replica('mfa-b');

@@ -100,7 +100,12 @@ export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOp
       identity = await loadIdentity(controller);
     } catch (error) {
       if (!isPkiError(error, 'NOT_FOUND')) throw error;
-      identity = await createIdentity(controller);
+      // NOT_FOUND also means a key store that records an identity whose documents are neither here
+      // nor fetchable from the peers (a replica given the key store alone, its peers unreachable):
+      // createIdentity then refuses to make a second identity, and the failed fetch is what to report.
+      identity = await createIdentity(controller).catch((refused: unknown) => {
+        throw isPkiError(refused, 'INVALID_ARGUMENT') ? error : refused;
+      });
     }
     const resolver = new IdentityResolver({ store: ipfs.store });
     const db = await openNodeDatabase(config, options.databaseFile);

@@ -1,12 +1,14 @@
 /**
  * `bootstrapNode` on a file key store: the first start creates the identity and the files of the
  * data dir, a restart loads the same identity, and a start that fails part-way closes what it had
- * opened and lets the lower layer's error through.
+ * opened and lets the lower layer's error through. A data dir given the key store alone (a replica)
+ * whose identity documents cannot be fetched fails with that, and makes no second identity.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKeyStoreError } from '@milagro/keystore';
+import { isPkiError } from '@milagro/pki';
 import { isStorageError } from '@milagro/storage';
 import { z } from 'zod';
 import { bootstrapNode, nodeConfigShape, parseConfig, type NodeConfig } from '../src/index.js';
@@ -17,8 +19,8 @@ const options = { identityLabelPrefix: 'test', databaseFile: 'test.sqlite' };
 let dataDir: string;
 let id: string;
 
-function configFor(passphraseVar: string): NodeConfig {
-  return parseConfig(z.object(nodeConfigShape).strict(), { dataDir, keyStore: { kind: 'file', passphrase: { env: passphraseVar }, scryptLogN: 10 } }, { label: 'test' });
+function configFor(passphraseVar: string, dir = dataDir): NodeConfig {
+  return parseConfig(z.object(nodeConfigShape).strict(), { dataDir: dir, keyStore: { kind: 'file', passphrase: { env: passphraseVar }, scryptLogN: 10 } }, { label: 'test' });
 }
 
 beforeAll(async () => {
@@ -60,6 +62,23 @@ it('a failed start closes what it opened and lets the cause through; the next st
   expect(isStorageError(unopenableDatabase)).toBe(true);
 
   const node = await bootstrapNode(configFor('TEST_NODE_PASSPHRASE'), options);
+  expect(node.identity.id.toString()).toBe(id);
+  await node.close();
+});
+
+it("a replica's data dir with the key store alone, its identity's documents out of reach, fails with the fetch and makes no second identity", async () => {
+  const replica = join(dataDir, '..', 'replica');
+  await cp(join(dataDir, 'keys'), join(replica, 'keys'), { recursive: true });
+  // No peers: the inception document is nowhere to fetch from (30 s, the PKI's fetch timeout).
+  const unreachable = await failedStart(configFor('TEST_NODE_PASSPHRASE', replica), options);
+  expect(isPkiError(unreachable, 'NOT_FOUND')).toBe(true);
+  expect((unreachable as Error).message).toContain(id);
+
+  // The key store still holds the one identity: copied next to its documents, the replica loads it.
+  await rm(join(replica, 'ipfs'), { recursive: true, force: true });
+  await cp(join(dataDir, 'ipfs'), join(replica, 'ipfs'), { recursive: true });
+  await rm(join(replica, 'ipfs', 'peer.key'));
+  const node = await bootstrapNode(configFor('TEST_NODE_PASSPHRASE', replica), options);
   expect(node.identity.id.toString()).toBe(id);
   await node.close();
 });
