@@ -17,7 +17,7 @@ import type { HeliaWithLibp2p } from '@helia/libp2p';
 import { KEEP_ALIVE } from '@libp2p/interface';
 import type { PeerId, PrivateKey } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { DEFAULT_LISTEN, DEFAULT_MAX_BLOCK_BYTES, PEER_KEY_FILE } from './constants.js';
+import { DEFAULT_LISTEN, DEFAULT_MAX_BLOCK_BYTES, PEER_KEY_FILE, PEER_REDIAL_INTERVAL_MS } from './constants.js';
 import { withDeadline } from './deadline.js';
 import { IpfsError } from './errors.js';
 import { parseSwarmKey } from './swarm-key.js';
@@ -118,7 +118,7 @@ export async function createEmbeddedNode(options: EmbeddedNodeOptions): Promise<
   // Dial in the background: start-up must not wait for peers that may be down.
   for (const peer of peers) void libp2p.dial(peer.address).catch(() => undefined);
 
-  return new EmbeddedNode(helia, maxBlockBytes, closeStores);
+  return new EmbeddedNode(helia, maxBlockBytes, closeStores, peers);
 }
 
 async function loadOrCreatePeerKey(dataDir: string): Promise<PrivateKey> {
@@ -172,14 +172,30 @@ class EmbeddedNode implements IpfsNode {
   readonly peerId: string;
   private readonly helia: EmbeddedHelia;
   readonly #closeStores: () => Promise<void>;
+  readonly #redial: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
-  constructor(helia: EmbeddedHelia, maxBlockBytes: number, closeStores: () => Promise<void>) {
+  constructor(helia: EmbeddedHelia, maxBlockBytes: number, closeStores: () => Promise<void>, peers: ReadonlyArray<{ address: Multiaddr; peerId: PeerId }>) {
     this.helia = helia;
     this.#closeStores = closeStores;
     this.peerId = helia.libp2p.peerId.toString();
     this.store = new HeliaContentStore(helia, maxBlockBytes);
     this.pubsub = new GossipPubSub(helia.libp2p.services);
+    // Keep the consortium connected for as long as the node runs, however long a peer was away.
+    if (peers.length > 0) {
+      const dialing = new Set<PeerId>();
+      this.#redial = setInterval(() => {
+        for (const peer of peers) {
+          if (this.#stopped || dialing.has(peer.peerId) || helia.libp2p.getConnections(peer.peerId).length > 0) continue;
+          dialing.add(peer.peerId);
+          void helia.libp2p
+            .dial(peer.address, { signal: AbortSignal.timeout(4 * PEER_REDIAL_INTERVAL_MS) })
+            .catch(() => undefined)
+            .finally(() => dialing.delete(peer.peerId));
+        }
+      }, PEER_REDIAL_INTERVAL_MS);
+      this.#redial.unref();
+    }
   }
 
   async multiaddrs(): Promise<string[]> {
@@ -205,6 +221,7 @@ class EmbeddedNode implements IpfsNode {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#redial);
     try {
       await this.helia.stop();
     } finally {
