@@ -224,8 +224,11 @@ it('a receiver restarted in the middle keeps every lane (journal replay), and re
   // record. It replays as one lane rooted at a's first envelope, which a's next message extends.
   const aRoot = first[0]!.cid;
   const legacy = new MemoryJournal();
+  const written = new FileJournal({ path });
+  const records = await written.load();
+  await written.close();
   let position = 0;
-  for (const record of await new FileJournal({ path }).load()) {
+  for (const record of records) {
     if (record.k !== 'received' || !record.chain!.equals(aRoot)) continue;
     const { chain: _chain, ...unnamed } = record;
     await legacy.append([{ ...unnamed, position: ++position }]);
