@@ -53,6 +53,9 @@ export interface ReleaseLimit {
   readonly windowMs: number;
 }
 
+/** Deposits fetched and pinned at once; the inbox waits for one to finish beyond this. */
+const DEPOSITS_IN_FLIGHT = 4;
+
 /** What the fiduciary reports (for logs and metrics; never secrets). */
 export type FiduciaryEvent =
   | { readonly event: 'deposit-pinned'; readonly node: string; readonly manifest: string }
@@ -104,6 +107,8 @@ export class BackupFiduciary {
   #running: Promise<void> | undefined;
   /** Serialises audit appends (one chain, one head). */
   #audit: Promise<unknown> = Promise.resolve();
+  /** Deposits being fetched and pinned. */
+  readonly #deposits = new Set<Promise<void>>();
 
   private constructor(options: BackupFiduciaryOptions) {
     this.#options = options;
@@ -134,7 +139,16 @@ export class BackupFiduciary {
 
   async #run(): Promise<void> {
     for await (const message of this.#options.messenger.messages({ signal: this.#stop.signal })) {
-      if (isFiduciaryMessageType(message.type)) await this.handle(message);
+      if (message.type === MESSAGE_TYPES.deposit) {
+        // A deposit can take minutes (every block is fetched, and tried again while the depositor's
+        // blocks are unreachable): it runs beside the inbox so release requests never wait behind it.
+        // One lost in a crash is no loss: the node's next backup links this one and is pinned with it.
+        const deposit: Promise<void> = this.handle(message).finally(() => this.#deposits.delete(deposit));
+        this.#deposits.add(deposit);
+        if (this.#deposits.size >= DEPOSITS_IN_FLIGHT) await Promise.race(this.#deposits);
+      } else if (isFiduciaryMessageType(message.type)) {
+        await this.handle(message);
+      }
       await this.#options.messenger.consumed(message.position);
     }
   }
@@ -160,7 +174,7 @@ export class BackupFiduciary {
   }
 
   async #verifiedManifest(cid: CID, timeoutMs = this.#options.fetchTimeoutMs ?? 60_000): Promise<SignedManifest & { readonly nodeKey: Uint8Array }> {
-    const manifest = await readManifest(this.#options.store, cid, { timeoutMs });
+    const manifest = await readManifest(this.#options.store, cid, { timeoutMs, signal: this.#stop.signal });
     const nodeKey = await nodeKeyAtBackup(this.#options.resolver, this.#options.store, manifest, { timeoutMs });
     verifyManifest(manifest, nodeKey);
     if (!manifest.fiduciaries.includes(this.id)) throw new BackupError('NOT_AUTHORISED', 'this identity is not a fiduciary of that backup');
@@ -177,7 +191,7 @@ export class BackupFiduciary {
       try {
         manifest = await this.#verifiedManifest(cid, Math.min(left, 30_000));
         if (manifest.node !== from) throw new BackupError('NOT_AUTHORISED', 'only the node a backup is of may deposit it');
-        await this.#options.store.pin(cid, { timeoutMs: Math.max(1, Math.min(left, 60_000 * attempt)) });
+        await this.#options.store.pin(cid, { timeoutMs: Math.max(1, Math.min(left, 60_000 * attempt)), signal: this.#stop.signal });
         break;
       } catch (error) {
         const retriable = isBackupError(error, 'NOT_FOUND') || (error instanceof Error && error.name === 'IpfsError');
@@ -291,6 +305,8 @@ export class BackupFiduciary {
   async close(): Promise<void> {
     this.#stop.abort();
     await this.#running;
+    // Deposits stop at their next step (fetches are aborted); one still verifying is not waited for long.
+    await Promise.race([Promise.allSettled([...this.#deposits]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     await this.#audit;
   }
 }

@@ -9,7 +9,7 @@ import { decodeManifest, type SignedManifest } from './manifest.js';
 export type BackupStore = Pick<ContentStore, 'put' | 'get' | 'putDag' | 'getDag' | 'pin'>;
 
 /** Fetches and decodes a manifest (its signature is checked by `verifyManifest`). */
-export async function readManifest(store: Pick<BackupStore, 'getDag'>, cid: CID | string, options: { timeoutMs?: number } = {}): Promise<SignedManifest> {
+export async function readManifest(store: Pick<BackupStore, 'getDag'>, cid: CID | string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SignedManifest> {
   let value: unknown;
   try {
     value = await store.getDag(cid, options);
