@@ -7,7 +7,8 @@
  * Sender (`send` op): sends `count` messages, or as many as it can for `durationMs`, keeping at most
  * `window` unacknowledged. Each body starts with a JSON line `{"s":sender,"i":n,"t":ns}` (n from 1;
  * t = process.hrtime at the send call: CLOCK_MONOTONIC, one clock for every process on the machine)
- * padded to `size` bytes. Answers with the count and, per message, send-call and acknowledgement times.
+ * padded to `size` bytes. Answers with the count, per message the send-call and acknowledgement
+ * times, and how many announcements the messenger repeated (no acknowledgement in time) since start.
  *
  * Receiver: its application reads the inbox, notes each message's sender, number and end-to-end
  * latency (send call → application), and marks it consumed. `report` answers with them in delivery
@@ -96,7 +97,7 @@ async function send(command: PeerCommand): Promise<unknown> {
     );
   }
   await Promise.all(acks);
-  return { sent: i - from, sendMs, ackMs, startedNs: startedNs.toString() };
+  return { sent: i - from, sendMs, ackMs, startedNs: startedNs.toString(), reannounced: messenger.stats().reannounced };
 }
 
 async function run(command: PeerCommand): Promise<unknown> {
@@ -107,12 +108,18 @@ async function run(command: PeerCommand): Promise<unknown> {
       return deliveries.length;
     case 'report':
       return { deliveries, lastDeliveryNs: lastDeliveryNs.toString(), stats: messenger.stats() };
+    case 'stop':
+      // A clean exit (after the answer is written), so `node --cpu-prof` writes its profile.
+      setImmediate(() => void close().finally(() => process.exit(0)));
+      return null;
     default:
       throw new Error(`unknown op ${command.op}`);
   }
 }
 
-servePeer({ id: identity.id.toString(), addrs: await node.multiaddrs() }, run, async () => {
+async function close(): Promise<void> {
   await messenger.close();
   await node.stop();
-});
+}
+
+servePeer({ id: identity.id.toString(), addrs: await node.multiaddrs() }, run, close);

@@ -46,10 +46,12 @@ interface SendResult {
   readonly sendMs: number[];
   readonly ackMs: number[];
   readonly startedNs: string;
+  readonly reannounced: number;
 }
 interface Report {
   readonly deliveries: Array<[number, number, number, string]>;
   readonly lastDeliveryNs: string;
+  readonly stats: { readonly duplicates: number };
 }
 
 /** The nearest-rank `p`-th percentile of `values`. */
@@ -106,6 +108,7 @@ try {
     'end-to-end p50 / p99 ms': `${percentile(endToEnd, 50).toFixed(1)} / ${percentile(endToEnd, 99).toFixed(1)}`,
     'acknowledgement p50 / p99 ms': `${percentile(acks, 50).toFixed(1)} / ${percentile(acks, 99).toFixed(1)}`,
     'send call p50 / p99 ms': `${percentile(sendCalls, 50).toFixed(1)} / ${percentile(sendCalls, 99).toFixed(1)}`,
+    'announcements repeated / duplicates at the receiver': `${results.reduce((sum, r) => sum + r.reannounced, 0)} / ${report.stats.duplicates}`,
     'exactly once, in order': problems.length === 0 ? 'yes' : `NO (${problems.length} problems)`,
   });
   if (problems.length > 0) {
@@ -124,6 +127,7 @@ try {
     console.log(`written to ${written}`);
   }
 } finally {
+  await Promise.all(peers.map((peer) => peer.request('stop', {}, 10_000).then(() => Promise.race([peer.exited, new Promise((resolve) => setTimeout(resolve, 10_000))])).catch(() => undefined)));
   for (const peer of peers) peer.kill();
   killAllPeers();
   await Promise.all(peers.map((peer) => peer.exited));
