@@ -154,7 +154,20 @@ if (!('binaries' in postgres)) {
         const login = await pass1(url, grace, '5555');
         expect((await pass2(url, login.session, login.v)).status).toBe(200);
       }
-      // No D-TA refused a message of either replica (a forked chain or one chain too many would be).
+      // Each replica's share requests (one per D-TA since its restart) are acknowledged: every D-TA
+      // holds them in its inbox. And no D-TA refused a message of either replica (a forked chain or
+      // one chain too many would be).
+      for (const replica of [a!, b!]) {
+        await waitFor(
+          "the replica's messages acknowledged",
+          async () => {
+            const metrics = await metricValues(replica.server.url);
+            return metrics.get('milagro_messaging_events_total{event="sent"}')! >= dtas.length && metrics.get('milagro_messaging_unacknowledged_envelopes') === 0;
+          },
+          120_000,
+          500,
+        );
+      }
       for (const dta of dtas) {
         const metrics = await (await fetch(`${dta.server.url}/metrics`)).text();
         expect(metrics).toContain('milagro_messaging_rejected_total{reason="broken-chain"}');
@@ -173,6 +186,13 @@ async function waitUntilReady(name: string, replica: MfaServerHandle): Promise<v
     console.error(`replica ${name} not ready; the replicas' log lines:\n${lines.map((line) => JSON.stringify(line)).join('\n')}`);
     throw error;
   }
+}
+
+/** A server's Prometheus samples by name and labels (`name{label="value"}`). */
+async function metricValues(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  return new Map(samples.map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
 }
 
 /** The activation code of the newest development-outbox message to `userId` on the replica at `url`. */
