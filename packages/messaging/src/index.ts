@@ -1,7 +1,8 @@
 /**
  * @packageDocumentation
  * Reliable, authenticated delivery of Milagro envelopes between identities, over any
- * `@milagro/ipfs` node: exactly once into the recipient's inbox, in order per sender, with signed
+ * `@milagro/ipfs` node: exactly once into the recipient's inbox, in order per chain (one per sending
+ * journal, so replicas of one identity can all send), with signed
  * acknowledgements, retries with backoff, and outbox chains that let a node that was offline catch up.
  * The wire format and guarantees are specified in docs/specs/messaging-v1.md.
  *

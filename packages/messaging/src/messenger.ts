@@ -6,9 +6,11 @@
  * recipient's topic, again and again with backoff until a signed acknowledgement arrives.
  *
  * Receiving: on an announcement, fetch the envelope, verify its sender against the PKI, walk its
- * `prev` links back to the last envelope already held from that sender (catching up on anything
- * missed), open each in order, journal it into the inbox, and acknowledge the newest. The inbox is
- * deduplicated by CID and ordered per sender; the application reads it with {@link Messenger.messages}.
+ * `prev` links back to the head of one of that sender's chains, or to the root of a new one
+ * (catching up on anything missed), open each in order, journal it into the inbox, and acknowledge
+ * the newest. A sender has one chain per journal (replicas of one identity each have their own:
+ * docs/adr/0018-one-chain-per-journal.md). The inbox is deduplicated by CID and ordered per chain;
+ * the application reads it with {@link Messenger.messages}.
  */
 import { compositeVerify } from '@milagro/crypto';
 import { decodeEnvelope, encodeEnvelope, envelopeCid, isEnvelopeError, openEnvelope, sealEnvelope, type Envelope } from '@milagro/envelope';
@@ -148,7 +150,7 @@ export interface SentMessage {
   readonly acknowledged: Promise<void>;
 }
 
-/** A message from the inbox: verified, decrypted, in order per sender. */
+/** A message from the inbox: verified, decrypted, in order per chain. */
 export interface DeliveredMessage {
   /** Place in this inbox (1-based, across senders); pass to `consumed` and `messages({ after })`. */
   readonly position: number;
