@@ -1,10 +1,12 @@
 /**
  * The `backup` (scheduled backups) and `backupFiduciary` sections of config.yaml: defaults, what
- * `milagro start` is handed, and refusals that name the key and what was expected.
+ * `milagro start` is handed, refusals that name the key and what was expected, and what a backup of
+ * the node cannot contain.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { backupGaps } from '@milagro/node';
 import { loadMilagroConfig, rolesOf } from '../src/config.js';
 
 let root: string;
@@ -59,4 +61,12 @@ it('names the key and the expectation', () => {
   expect(refusal('backup: { fiduciaries: [f1], threshold: 1, every: 1h, colour: blue }\n')).toMatch(/backup: .*colour/);
   expect(refusal('backupFiduciary: { releaseLimit: { releases: 0 } }\n')).toMatch(/backupFiduciary\.releaseLimit\.releases/);
   expect(refusal('backupFiduciary: { enabled: true }\n')).toMatch(/backupFiduciary: .*enabled/);
+});
+
+it('names what a backup of this node cannot contain: PKCS#11 keys (the HSM backs up its token) and a PostgreSQL database (pg_dump)', () => {
+  expect(backupGaps(load(''))).toEqual([]);
+  const hsm = backupGaps(load('keyStore: { kind: pkcs11, module: /usr/lib/softhsm/libsofthsm2.so, pin: { env: HSM_PIN } }\n'));
+  expect(hsm).toEqual([expect.stringMatching(/PKCS#11 key store: its keys stay on the HSM token \(non-extractable\); back the token up with the HSM's own mechanism/)]);
+  const postgres = backupGaps(load('database: { kind: postgres }\n'));
+  expect(postgres).toEqual([expect.stringMatching(/PostgreSQL database: back it up with pg_dump/)]);
 });

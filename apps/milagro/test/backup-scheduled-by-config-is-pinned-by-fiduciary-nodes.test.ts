@@ -3,9 +3,9 @@
  * `backupFiduciary` section (fiduciaries inside the running node, one inbox), and a fourth node runs
  * `milagro start` with a `backup` section (every 3 s, 2 of 3, all three must pin). While it keeps
  * serving, it makes at least two backups, chained by `prev`, each pinned by the three fiduciaries,
- * with its metrics saying so; `backup create` beside it points at the schedule. Then, with one
- * fiduciary stopped and the node's data dir destroyed, `backup restore` brings back the newest with
- * the other two (the restore mechanics are those of backup-restores-a-dta-with-two-of-three-fiduciaries).
+ * with its metrics saying so; `backup create` beside it points at the schedule. With one fiduciary
+ * stopped, runs fail (logged, counted) and are tried again at each tick while the node keeps serving.
+ * Then, with the node's data dir destroyed, `backup restore` brings back the newest with the other two (the restore mechanics are those of backup-restores-a-dta-with-two-of-three-fiduciaries).
  */
 import { generateSwarmKey } from '@milagro/node';
 import { createHash } from 'node:crypto';
@@ -73,7 +73,7 @@ it('a running node backs itself up on schedule to fiduciary nodes, keeps serving
 
   // The node, backed up every 3 s from its start on, sealed 2 of 3, pinned by all three.
   const { config, recoverySecret } = await init('node', fiduciaries.flatMap((f) => f.addresses));
-  appendFileSync(config, `\nbackup:\n  fiduciaries: ${JSON.stringify(ids)}\n  threshold: 2\n  confirmations: 3\n  every: 3s\n  onStart: true\n  timeout: 2m\n`);
+  appendFileSync(config, `\nbackup:\n  fiduciaries: ${JSON.stringify(ids)}\n  threshold: 2\n  confirmations: 3\n  every: 3s\n  onStart: true\n  timeout: 20s\n`);
   const dataDir = join(root, 'node', 'data');
   const node = await start(config);
   const { identity } = await nodeInfo(node.url);
@@ -117,6 +117,18 @@ it('a running node backs itself up on schedule to fiduciary nodes, keeps serving
   expect(create.code).toBe(2);
   expect(create.stdout).toMatch(/backs itself up every 3 s/);
 
+  // A fiduciary goes offline: runs now fail (2 of the 3 confirmations), are logged and counted, are
+  // tried again at the next tick, and the node keeps serving.
+  await fiduciaries[2]!.server.stop();
+  const failedBefore = events(node, 'backup-failed').length;
+  await waitFor('two failed runs', async () => {
+    expect((await jsonRequest(`${node.url}/v1/node`)).status).toBe(200);
+    return events(node, 'backup-failed').length >= failedBefore + 2;
+  }, 240_000, 500);
+  expect(events(node, 'backup-failed').at(-1)).toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/fiduciaries (confirmed|cannot be messaged)/) });
+  const afterFailures = await fetch(`${node.url}/metrics`).then((response) => response.text());
+  expect(metric(afterFailures, 'milagro_backup_failures_total')).toBeGreaterThanOrEqual(2);
+
   // Stop the node (a run in progress ends with it); the newest backup is the head it recorded, at the end of one chain.
   const keys = hash(join(dataDir, 'keys'));
   const peerKey = hash(join(dataDir, 'ipfs', 'peer.key'));
@@ -127,7 +139,6 @@ it('a running node backs itself up on schedule to fiduciary nodes, keeps serving
   expect(newest).toBe(all.at(-1)!.manifest);
 
   // Disaster: the data dir is gone and one fiduciary is offline; the other two release the newest.
-  await fiduciaries[2]!.server.stop();
   rmSync(dataDir, { recursive: true, force: true });
   const restored = await runMilagro(['backup', 'restore', '--config', config, '--manifest', newest, '--json'], { ...env, MILAGRO_RECOVERY_SECRET: recoverySecret });
   if (restored.code !== 0) throw new Error(`backup restore failed: ${restored.stdout}\n${restored.stderr}`);
