@@ -78,7 +78,7 @@ try {
   await waitFor('the warm-up messages at the receiver', async () => (await receiver.request<number>('delivered')) >= senderCount, 60_000, 200);
 
   const loadBefore = loadAverage();
-  console.log(`messaging load: ${senderCount} senders → 1 receiver, ${messages === undefined ? `${durationS} s` : `${messages} messages each`}, ${size} B bodies, window ${window}; load ${loadBefore}`);
+  console.log(`messaging load: ${senderCount} sender${senderCount === 1 ? '' : 's'} → 1 receiver, ${messages === undefined ? `${durationS} s` : `${messages} messages each`}, ${size} B bodies, window ${window}; load ${loadBefore}`);
   const results = await Promise.all(
     senders.map((sender) =>
       sender.request<SendResult>('send', { to, from: 2, size, window, ...(messages === undefined ? { durationMs: durationS! * 1000 } : { count: messages }) }, 30 * 60_000),
@@ -115,7 +115,7 @@ try {
     failed = true;
     console.error(`messaging load: delivery was not exactly once and in order per sender:\n  ${problems.join('\n  ')}`);
   } else if (!args['inject-duplicate']) {
-    const name = `Messaging, ${senderCount} senders → 1 receiver, ${size} B bodies, window ${window}, embedded Helia on TCP loopback, file journals`;
+    const name = `Messaging, ${senderCount} sender${senderCount === 1 ? '' : 's'} → 1 receiver, ${size} B bodies, window ${window}, embedded Helia on TCP loopback, file journals`;
     const written = writeLoadFigures(
       [
         { case: `${name}: delivered messages/s`, unit: 'messages/s', median: perSecond, p99: null, samples: measured.length },
