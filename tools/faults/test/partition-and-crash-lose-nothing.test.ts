@@ -1,8 +1,8 @@
 /**
  * Issue 12, faults, with real processes on loopback: three D-TAs (t = 2) and the MFA server.
  *
- * - A partition is a frozen process (SIGSTOP: its sockets stay open and silent, as behind a dead
- *   link) healed by SIGCONT. A realm created while one member is partitioned becomes active at
+ * - A partition is a frozen process (SIGSTOP: its sockets stay open and silent; the connections
+ *   pause rather than die, the dead-link case is dta-in-a-network-namespace-*) healed by SIGCONT. A realm created while one member is partitioned becomes active at
  *   every member after the heal: the messages sent to it meanwhile were delivered.
  * - Client-share issuance goes on with one D-TA partitioned (any t of n answer).
  * - A D-TA SIGKILLed while share requests are in flight, then restarted, never issues twice for one
