@@ -131,19 +131,21 @@ class BackupReplies {
     this.#sessions.add(entry);
     const claimed = this.#claimed;
     const stop = this.#stop.signal;
+    let closed = false;
     return {
       id: claimed.id.toString(),
       seen: entry.seen,
       send: (to, message) => claimed.send(to, message),
       consumed: () => Promise.resolve(),
       close: () => {
+        closed = true;
         this.#sessions.delete(entry);
         entry.wake();
       },
       async *messages(options = {}) {
         let next = 0;
         const signal = options.signal;
-        while (signal?.aborted !== true && !stop.aborted) {
+        while (signal?.aborted !== true && !stop.aborted && !closed) {
           if (next < entry.seen.length) {
             yield entry.seen[next++]!;
             continue;
