@@ -27,6 +27,7 @@ import {
   type RestoredLayout,
 } from '@milagro/backup';
 import { FileKeyStore } from '@milagro/keystore';
+import { FileJournal } from '@milagro/messaging';
 import { backupGaps, bootstrapNode, createNodeApi, readSecret, serveRoles } from '@milagro/node';
 import { identityRecipientKey, identitySigner, loadIdentity } from '@milagro/pki';
 import { CID } from 'multiformats/cid';
@@ -263,6 +264,24 @@ async function release(network: TemporaryNetwork, manifest: CID, secret: string,
   }
 }
 
+/**
+ * The restored messaging journal records outbox chains that the lost node may have extended after
+ * the backup was taken; continuing them would fork them, and its peers would refuse every further
+ * message. A `chains-closed` record makes the node start new chains (docs/adr/0018-one-chain-per-journal.md);
+ * the old chains' unacknowledged envelopes are still announced until acknowledged.
+ */
+async function closeMessagingChains(dataDir: string): Promise<void> {
+  const path = join(dataDir, 'messaging.journal');
+  if (!existsSync(path)) return;
+  const journal = new FileJournal({ path });
+  try {
+    await journal.load();
+    await journal.append([{ k: 'chains-closed' }]);
+  } finally {
+    await journal.close();
+  }
+}
+
 async function restoreInto(config: MilagroConfig, values: Values, drill: boolean): Promise<BackupOutcome> {
   const manifest = manifestOf(values.manifest) ?? (drill ? await readBackupHead(config.dataDir) : undefined);
   if (manifest === undefined) throw new UsageError(drill ? 'this node has no backup yet (no backup/head.json); pass --manifest <cid>' : 'backup restore needs --manifest <cid>');
@@ -286,7 +305,10 @@ async function restoreInto(config: MilagroConfig, values: Values, drill: boolean
         check: nodeCheck(config, network, collected.manifest.node),
         timeoutMs: 120_000,
       });
-      if (!drill) await writeBackupHead(config.dataDir, manifest, restored.manifest.created);
+      if (!drill) {
+        await closeMessagingChains(config.dataDir);
+        await writeBackupHead(config.dataDir, manifest, restored.manifest.created);
+      }
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const releasedBy = collected.releasedBy.map((r) => r.fiduciary);
       const json = { ok: true, drill, manifest: manifest.toString(), node: restored.manifest.node, files: restored.files, bytes: restored.bytes, releasedBy, audit: collected.releasedBy, unreachable: collected.unreachable, dataDir: drill ? null : config.dataDir };
