@@ -4,16 +4,16 @@
  * held every later release request for the deposit's whole retry deadline, 10 minutes. Deposits now
  * run beside the inbox: the owner's restore is answered while the deposit is still being tried.
  */
-import { identitySigner, IdentityResolver } from '@milagro/pki';
+import { IdentityResolver } from '@milagro/pki';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { createBackup, generateRecoverySecret, MESSAGE_TYPES, recoveryPublicKey, requestShares } from '../src/index.js';
+import { generateRecoverySecret, MESSAGE_TYPES, requestShares } from '../src/index.js';
 import { encodeManifestNotice } from '../src/backup-messages.js';
-import { createParty, DirectoryBlockStore, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
+import { backUpNode, createParty, DirectoryBlockStore, fiduciaryKey, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
 
 jest.setTimeout(120_000);
 
@@ -25,14 +25,11 @@ it('answers a release request while a deposit of unreachable blocks is still bei
   try {
     const node = await createParty('node', store);
     const secret = generateRecoverySecret();
-    const backup = await createBackup({
+    const backup = await backUpNode(node, store, {
       source: await writeNodeFixture(join(root, 'source')),
-      signer: identitySigner(node.identity, node.keyStore),
-      identity: node.identity.head,
-      store,
-      fiduciaries: fiduciaries.map((f) => ({ id: f.id, publicKey: f.party.identity.document.keys.kem })),
+      fiduciaries: fiduciaries.map((f) => fiduciaryKey(f.party)),
       threshold: 2,
-      recovery: recoveryPublicKey(secret),
+      secret,
     });
     // A deposit of a manifest no one can serve: each fiduciary keeps trying to fetch it.
     const unreachable = CID.createV1(0x71, await sha256.digest(randomBytes(32)));

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackup, generateRecoverySecret, listBackups, manifestValue, nodeKeyAtBackup, recoveryPublicKey, requestShares, restoreBackup, signManifest } from '../src/index.js';
-import { createParty, digestTree, DirectoryBlockStore, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
+import { backUpNode, createParty, digestTree, DirectoryBlockStore, fiduciaryKey, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
 
 jest.setTimeout(120_000);
 
@@ -31,14 +31,11 @@ describe('a backup made before a key rotation', () => {
     fiduciaries = [await FiduciaryParty.start('f1', root, store, bus), await FiduciaryParty.start('f2', root, store, bus)];
     const source = await writeNodeFixture(join(root, 'source'));
     const secret = generateRecoverySecret();
-    const backup = await createBackup({
+    const backup = await backUpNode(node, store, {
       source,
-      signer: identitySigner(node.identity, node.keyStore),
-      identity: node.identity.head,
-      store,
-      fiduciaries: fiduciaries.map((f) => ({ id: f.id, publicKey: f.party.identity.document.keys.kem })),
+      fiduciaries: fiduciaries.map((f) => fiduciaryKey(f.party)),
       threshold: 2,
-      recovery: recoveryPublicKey(secret),
+      secret,
     });
     const rotated = await rotateIdentity(node.identity, { keyStore: node.keyStore, store });
     const resolver = new IdentityResolver({ store });

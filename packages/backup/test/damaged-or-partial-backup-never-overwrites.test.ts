@@ -3,13 +3,13 @@
  * share are all refused, and the node being restored over keeps every byte it had: the body is
  * decrypted into a staging directory and moved into place only after it authenticated completely.
  */
-import { identitySigner, IdentityResolver } from '@milagro/pki';
+import { IdentityResolver } from '@milagro/pki';
 import { decodeEnvelope, type EnvelopeShare } from '@milagro/envelope';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBackup, generateRecoverySecret, recoveryPublicKey, requestShares, restoreBackup, type CreatedBackup } from '../src/index.js';
-import { createParty, digestTree, DirectoryBlockStore, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
+import { generateRecoverySecret, requestShares, restoreBackup, type CreatedBackup } from '../src/index.js';
+import { backUpNode, createParty, digestTree, DirectoryBlockStore, fiduciaryKey, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
 
 jest.setTimeout(120_000);
 
@@ -33,14 +33,11 @@ describe('a damaged or partial backup never overwrites the node', () => {
     const resolver = new IdentityResolver({ store });
     // A 3 MiB body: four blocks, so there is a middle block to damage.
     const source = await writeNodeFixture(join(root, 'source'), { bigFileBytes: 3 * 1024 * 1024 });
-    backup = await createBackup({
+    backup = await backUpNode(node, store, {
       source,
-      signer: identitySigner(node.identity, node.keyStore),
-      identity: node.identity.head,
-      store,
-      fiduciaries: fiduciaries.map((f) => ({ id: f.id, publicKey: f.party.identity.document.keys.kem })),
+      fiduciaries: fiduciaries.map((f) => fiduciaryKey(f.party)),
       threshold: 2,
-      recovery: recoveryPublicKey(secret),
+      secret,
     });
     const restorer = await createParty('restorer', store);
     const collected = await requestShares({ messenger: bus.messenger(restorer.id), requesterKem: restorer.identity.document.keys.kem, store, resolver, manifest: backup.cid, recoverySecret: secret, timeoutMs: 30_000 });

@@ -3,12 +3,13 @@
  * far less than the body: the archive, the STREAM seal, the blocks and the unpacking all move one
  * piece at a time (blocks live on disk in this store, as they do in a Helia blockstore).
  */
-import { identitySigner, IdentityResolver } from '@milagro/pki';
+import { IdentityResolver } from '@milagro/pki';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBackup, generateRecoverySecret, recoveryPublicKey, requestShares, restoreBackup } from '../src/index.js';
-import { createParty, DirectoryBlockStore, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
+import type { createBackup} from '../src/index.js';
+import { generateRecoverySecret, requestShares, restoreBackup } from '../src/index.js';
+import { backUpNode, createParty, DirectoryBlockStore, fiduciaryKey, FiduciaryParty, MemoryBus, writeNodeFixture } from './support/backup-world.js';
 
 jest.setTimeout(300_000);
 
@@ -60,14 +61,11 @@ describe('a large backup streams', () => {
     const secret = generateRecoverySecret();
     let cid: Awaited<ReturnType<typeof createBackup>>['cid'] | undefined;
     const backupGrowth = await peakGrowth(async () => {
-      ({ cid } = await createBackup({
+      ({ cid } = await backUpNode(node, store, {
         source,
-        signer: identitySigner(node.identity, node.keyStore),
-        identity: node.identity.head,
-        store,
-        fiduciaries: fiduciaries.map((f) => ({ id: f.id, publicKey: f.party.identity.document.keys.kem })),
+        fiduciaries: fiduciaries.map((f) => fiduciaryKey(f.party)),
         threshold: 2,
-        recovery: recoveryPublicKey(secret),
+        secret,
       }));
     });
     const restorer = await createParty('restorer', store);

@@ -4,21 +4,19 @@
  * by another identity and a request for a backup it does not hold a share of are refused, answered
  * with a refusal, and leave its audit chain empty.
  */
-import { identitySigner, IdentityResolver } from '@milagro/pki';
+import { IdentityResolver } from '@milagro/pki';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackup,
   generateRecoverySecret,
   MESSAGE_TYPES,
   proveRecovery,
-  recoveryPublicKey,
   requestShares,
   type CreatedBackup,
 } from '../src/index.js';
 import { decodeRefusal, encodeReleaseRequest } from '../src/backup-messages.js';
-import { createParty, DirectoryBlockStore, FiduciaryParty, MemoryBus, writeNodeFixture, type Party } from './support/backup-world.js';
+import { backUpNode, createParty, DirectoryBlockStore, fiduciaryKey, FiduciaryParty, MemoryBus, type Party, writeNodeFixture } from './support/backup-world.js';
 
 jest.setTimeout(120_000);
 
@@ -37,14 +35,11 @@ describe('a fiduciary releases only against a valid recovery proof', () => {
     resolver = new IdentityResolver({ store });
     const node = await createParty('node', store);
     fiduciaries = [await FiduciaryParty.start('f1', root, store, bus), await FiduciaryParty.start('f2', root, store, bus)];
-    backup = await createBackup({
+    backup = await backUpNode(node, store, {
       source: await writeNodeFixture(join(root, 'source')),
-      signer: identitySigner(node.identity, node.keyStore),
-      identity: node.identity.head,
-      store,
-      fiduciaries: fiduciaries.map((f) => ({ id: f.id, publicKey: f.party.identity.document.keys.kem })),
+      fiduciaries: fiduciaries.map((f) => fiduciaryKey(f.party)),
       threshold: 2,
-      recovery: recoveryPublicKey(secret),
+      secret,
     });
   });
 

@@ -13,15 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BackupFiduciary,
-  createBackup,
   generateRecoverySecret,
-  recoveryPublicKey,
   requestShares,
   type CreatedBackup,
   type FiduciaryEvent,
 } from '../src/index.js';
 import { sqlAdaptersUnderTest, type DatabaseLocation } from '../../../tools/jest/test-database.js';
-import { createParty, DirectoryBlockStore, MemoryBus, writeNodeFixture, type Party } from './support/backup-world.js';
+import { backUpNode, createParty, DirectoryBlockStore, fiduciaryKey, MemoryBus, type Party, writeNodeFixture } from './support/backup-world.js';
 
 jest.setTimeout(120_000);
 
@@ -82,14 +80,11 @@ describe.each(sqlAdaptersUnderTest())('the release rate limit (%s)', (adapter, d
     resolver = new IdentityResolver({ store });
     const node = await createParty('node', store);
     fiduciary = await createParty('fiduciary', store);
-    backup = await createBackup({
+    backup = await backUpNode(node, store, {
       source: await writeNodeFixture(join(root, 'source')),
-      signer: identitySigner(node.identity, node.keyStore),
-      identity: node.identity.head,
-      store,
-      fiduciaries: [{ id: fiduciary.id, publicKey: fiduciary.identity.document.keys.kem }],
+      fiduciaries: [fiduciaryKey(fiduciary)],
       threshold: 1,
-      recovery: recoveryPublicKey(secret),
+      secret,
     });
     await openFiduciary();
   });

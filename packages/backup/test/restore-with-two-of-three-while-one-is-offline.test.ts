@@ -19,7 +19,7 @@ import {
   depositBackup,
   AUDIT_TYPE,
 } from '../src/index.js';
-import { createParty, digestTree, DirectoryBlockStore, FiduciaryParty, MemoryBus, writeNodeFixture, type Party } from './support/backup-world.js';
+import { backUpNode, createParty, digestTree, DirectoryBlockStore, FiduciaryParty, MemoryBus, type Party, writeNodeFixture } from './support/backup-world.js';
 
 jest.setTimeout(120_000);
 
@@ -49,14 +49,11 @@ describe('backup to 2 of 3 fiduciaries and restore with one offline', () => {
     const source = await writeNodeFixture(join(root, 'live'));
     const resolver = new IdentityResolver({ store });
     const fiduciaries = await Promise.all([online[0]!.id, offline.id, online[1]!.id].map(async (id) => ({ id, publicKey: (await resolver.resolve(id)).keys.kem })));
-    const first = await createBackup({
+    const first = await backUpNode(node, store, {
       source,
-      signer: identitySigner(node.identity, node.keyStore),
-      identity: node.identity.head,
-      store,
       fiduciaries,
       threshold: 2,
-      recovery: recoveryPublicKey(secret),
+      secret,
     });
     expect(first.manifest.files).toBe(9); // config, keys, journal, 5 blocks, database (not the lock)
     const deposited = await depositBackup({ messenger: bus.messenger(node.id), manifest: first.cid, fiduciaries: fiduciaries.map((f) => f.id), minimum: 2, timeoutMs: 30_000 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { BackupFiduciary, type BackupMessage, type BackupMessenger, type FiduciaryEvent } from '../../src/index.js';
+import { BackupFiduciary, createBackup, recoveryPublicKey, type BackupMessage, type BackupMessenger, type FiduciaryEvent } from '../../src/index.js';
 
 /** A content store over a directory: one file per block. Checks nothing on read (tests tamper with it). */
 export class DirectoryBlockStore {
@@ -125,6 +125,28 @@ export async function createParty(name: string, store: DirectoryBlockStore): Pro
   const keyStore = new MemoryKeyStore();
   const identity = await createIdentity({ keyStore, store, labelPrefix: `identity/${name}` });
   return { id: identity.id.toString(), identity, keyStore };
+}
+
+/** A fiduciary as `createBackup` names it: its identity and X-Wing key. */
+export function fiduciaryKey(party: Party): { readonly id: string; readonly publicKey: Uint8Array } {
+  return { id: party.id, publicKey: party.identity.document.keys.kem };
+}
+
+/** `node` backs `source` up, sealed `threshold` of `fiduciaries`, for the owner of `secret` (the recovery credential). */
+export function backUpNode(
+  node: Party,
+  store: DirectoryBlockStore,
+  options: { readonly source: { dataDir: string; configFile: string }; readonly fiduciaries: ReadonlyArray<{ readonly id: string; readonly publicKey: Uint8Array }>; readonly threshold: number; readonly secret: string },
+): ReturnType<typeof createBackup> {
+  return createBackup({
+    source: options.source,
+    signer: identitySigner(node.identity, node.keyStore),
+    identity: node.identity.head,
+    store,
+    fiduciaries: [...options.fiduciaries],
+    threshold: options.threshold,
+    recovery: recoveryPublicKey(options.secret),
+  });
 }
 
 /** A fiduciary with its own SQLite database, reading its inbox on the bus. */
