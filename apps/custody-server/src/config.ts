@@ -1,16 +1,39 @@
 /**
- * The custody server's configuration: the sections every node has plus `custody` (both from
- * @milagro/node). One JSON file from `--config <file>` or MILAGRO_CUSTODY_CONFIG, validated
- * strictly, secrets only from the environment or files.
+ * The custody server's configuration: the sections every node has plus `custody`, and the optional
+ * backup sections (`backup`: scheduled backups of this node; `backupFiduciary`: serve as a fiduciary
+ * for other nodes), all from @milagro/node. One JSON file from `--config <file>` or
+ * MILAGRO_CUSTODY_CONFIG, validated strictly, secrets only from the environment or files.
  */
-import { custodySectionSchema, loadConfig as loadNodeConfig, nodeConfigShape } from '@milagro/node';
+import { resolve } from 'node:path';
+import { backupFiduciarySectionSchema, backupSectionSchema, custodySectionSchema, loadConfig as loadNodeConfig, nodeConfigShape, type RolesConfig } from '@milagro/node';
 import { z } from 'zod';
 
-export const CustodyServerConfigSchema = z.object({ ...nodeConfigShape, custody: custodySectionSchema.prefault({}) }).strict();
+export const CustodyServerConfigSchema = z
+  .object({ ...nodeConfigShape, custody: custodySectionSchema.prefault({}), backup: backupSectionSchema.optional(), backupFiduciary: backupFiduciarySectionSchema.optional() })
+  .strict();
 
 export type CustodyServerConfig = z.infer<typeof CustodyServerConfigSchema>;
 
+const ENV_VAR = 'MILAGRO_CUSTODY_CONFIG';
+
 /** Loads the file named by `--config <path>` or MILAGRO_CUSTODY_CONFIG. */
 export function loadConfig(argv?: readonly string[]): CustodyServerConfig {
-  return loadNodeConfig(CustodyServerConfigSchema, { envVar: 'MILAGRO_CUSTODY_CONFIG', label: 'custody', ...(argv === undefined ? {} : { argv }) });
+  return loadNodeConfig(CustodyServerConfigSchema, { envVar: ENV_VAR, label: 'custody', ...(argv === undefined ? {} : { argv }) });
+}
+
+/** The roles to start: the custody operator, plus the backup services its config turns on (`configFile` is archived in each backup). */
+export function rolesOf(config: CustodyServerConfig, configFile?: string): RolesConfig {
+  return {
+    curveBackend: config.curveBackend,
+    custody: config.custody,
+    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
+    ...(config.backup === undefined ? {} : { backup: { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }) } }),
+  };
+}
+
+/** The file `loadConfig` reads, absolute (undefined when neither names one). */
+export function configFileOf(argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const flag = argv.indexOf('--config');
+  const path = flag >= 0 ? argv[flag + 1] : process.env[ENV_VAR];
+  return path === undefined || path === '' ? undefined : resolve(path);
 }

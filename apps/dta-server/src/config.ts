@@ -1,16 +1,39 @@
 /**
- * The D-TA server's configuration: the sections every node has plus `dta` (both from @milagro/node).
- * One JSON file from `--config <file>` or MILAGRO_DTA_CONFIG, validated strictly, secrets only from
- * the environment or files.
+ * The D-TA server's configuration: the sections every node has plus `dta`, and the optional backup
+ * sections (`backup`: scheduled backups of this node; `backupFiduciary`: serve as a fiduciary for
+ * other nodes, the natural role of a D-TA), all from @milagro/node. One JSON file from
+ * `--config <file>` or MILAGRO_DTA_CONFIG, validated strictly, secrets only from the environment or files.
  */
-import { dtaSectionSchema, loadConfig as loadNodeConfig, nodeConfigShape } from '@milagro/node';
+import { resolve } from 'node:path';
+import { backupFiduciarySectionSchema, backupSectionSchema, dtaSectionSchema, loadConfig as loadNodeConfig, nodeConfigShape, type RolesConfig } from '@milagro/node';
 import { z } from 'zod';
 
-export const DtaServerConfigSchema = z.object({ ...nodeConfigShape, dta: dtaSectionSchema.prefault({}) }).strict();
+export const DtaServerConfigSchema = z
+  .object({ ...nodeConfigShape, dta: dtaSectionSchema.prefault({}), backup: backupSectionSchema.optional(), backupFiduciary: backupFiduciarySectionSchema.optional() })
+  .strict();
 
 export type DtaServerConfig = z.infer<typeof DtaServerConfigSchema>;
 
+const ENV_VAR = 'MILAGRO_DTA_CONFIG';
+
 /** Loads the file named by `--config <path>` or MILAGRO_DTA_CONFIG. */
 export function loadConfig(argv?: readonly string[]): DtaServerConfig {
-  return loadNodeConfig(DtaServerConfigSchema, { envVar: 'MILAGRO_DTA_CONFIG', label: 'D-TA', ...(argv === undefined ? {} : { argv }) });
+  return loadNodeConfig(DtaServerConfigSchema, { envVar: ENV_VAR, label: 'D-TA', ...(argv === undefined ? {} : { argv }) });
+}
+
+/** The roles to start: the D-TA, plus the backup services its config turns on (`configFile` is archived in each backup). */
+export function rolesOf(config: DtaServerConfig, configFile?: string): RolesConfig {
+  return {
+    curveBackend: config.curveBackend,
+    dta: config.dta,
+    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
+    ...(config.backup === undefined ? {} : { backup: { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }) } }),
+  };
+}
+
+/** The file `loadConfig` reads, absolute (undefined when neither names one). */
+export function configFileOf(argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const flag = argv.indexOf('--config');
+  const path = flag >= 0 ? argv[flag + 1] : process.env[ENV_VAR];
+  return path === undefined || path === '' ? undefined : resolve(path);
 }

@@ -1,16 +1,29 @@
 /**
- * The MFA server's configuration: the sections every node has plus `mfa` (both from @milagro/node).
- * One JSON file (path from `--config` or MILAGRO_MFA_CONFIG), validated strictly; secrets only from
- * the environment or files.
+ * The MFA server's configuration: the sections every node has plus `mfa`, and the optional backup
+ * sections (`backup`: scheduled backups of this node; `backupFiduciary`: serve as a fiduciary for
+ * other nodes), all from @milagro/node. One JSON file (path from `--config` or MILAGRO_MFA_CONFIG),
+ * validated strictly; secrets only from the environment or files.
  */
-import { loadConfig as loadNodeConfig, mfaSectionSchema, nodeConfigShape, parseConfig as parseNodeConfig } from '@milagro/node';
+import { resolve } from 'node:path';
+import {
+  backupFiduciarySectionSchema,
+  backupSectionSchema,
+  loadConfig as loadNodeConfig,
+  mfaSectionSchema,
+  nodeConfigShape,
+  parseConfig as parseNodeConfig,
+  type RolesConfig,
+} from '@milagro/node';
 import { z } from 'zod';
 
-export const MfaServerConfigSchema = z.object({ ...nodeConfigShape, mfa: mfaSectionSchema }).strict();
+export const MfaServerConfigSchema = z
+  .object({ ...nodeConfigShape, mfa: mfaSectionSchema, backup: backupSectionSchema.optional(), backupFiduciary: backupFiduciarySectionSchema.optional() })
+  .strict();
 
 export type MfaServerConfig = z.infer<typeof MfaServerConfigSchema>;
 
 const LABEL = 'MFA';
+const ENV_VAR = 'MILAGRO_MFA_CONFIG';
 
 /** Parses and validates a config object; a relative `dataDir` resolves against `baseDir`. */
 export function parseConfig(raw: unknown, baseDir?: string): MfaServerConfig {
@@ -19,5 +32,22 @@ export function parseConfig(raw: unknown, baseDir?: string): MfaServerConfig {
 
 /** Loads the file named by `--config <path>` or MILAGRO_MFA_CONFIG. */
 export function loadConfig(argv?: readonly string[]): MfaServerConfig {
-  return loadNodeConfig(MfaServerConfigSchema, { envVar: 'MILAGRO_MFA_CONFIG', label: LABEL, ...(argv === undefined ? {} : { argv }) });
+  return loadNodeConfig(MfaServerConfigSchema, { envVar: ENV_VAR, label: LABEL, ...(argv === undefined ? {} : { argv }) });
+}
+
+/** The roles to start: the MFA service, plus the backup services its config turns on (`configFile` is archived in each backup). */
+export function rolesOf(config: MfaServerConfig, configFile?: string): RolesConfig {
+  return {
+    curveBackend: config.curveBackend,
+    mfa: config.mfa,
+    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
+    ...(config.backup === undefined ? {} : { backup: { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }) } }),
+  };
+}
+
+/** The file `loadConfig` reads, absolute (undefined when neither names one). */
+export function configFileOf(argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const flag = argv.indexOf('--config');
+  const path = flag >= 0 ? argv[flag + 1] : process.env[ENV_VAR];
+  return path === undefined || path === '' ? undefined : resolve(path);
 }
