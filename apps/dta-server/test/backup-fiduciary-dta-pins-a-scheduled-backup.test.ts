@@ -2,7 +2,8 @@
  * Issue 11 in the single-role servers, with real processes: a D-TA server with `backupFiduciary: {}`
  * serves as a backup fiduciary, and a second D-TA server with a `backup` section (every 3 s, from its
  * start on) backs itself up to it while serving. Its scheduled backups are pinned by the fiduciary
- * (its log and metrics say so), chained by `prev`, and the node records the newest as its head.
+ * (its log and metrics say so), chained by `prev`, and the node records the newest as its head; a
+ * restore drill (`milagro backup verify`) of it passes with the fiduciary's release.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { generateSwarmKey } from '@milagro/node';
 import { jsonRequest, restartDta, type DtaProcess } from '../../../tools/jest/dta-cluster.js';
 import { waitFor } from '../../../tools/jest/peer-process.js';
 import type { ServerProcess } from '../../../tools/jest/server-process.js';
+import { runMilagro } from '../../milagro/test/support/milagro-command.js';
 
 jest.setTimeout(300_000);
 
@@ -48,7 +50,8 @@ it('a D-TA server with backupFiduciary pins the scheduled backups of a server th
 
   // The node's owner holds the recovery secret; the node keeps only its public key.
   const node = { dataDir: join(root, 'node') };
-  await writeRecoveryPublicKey(node.dataDir, recoveryPublicKey(generateRecoverySecret()));
+  const recoverySecret = generateRecoverySecret();
+  await writeRecoveryPublicKey(node.dataDir, recoveryPublicKey(recoverySecret));
   const backedUp = await startDtaWith('node', fiduciary.addrs, { backup: { fiduciaries: [fiduciary.id], threshold: 1, every: '3s', onStart: true, timeout: '60s' } });
   expect(events(backedUp.server, 'backup-scheduled')).toHaveLength(1);
 
@@ -84,4 +87,12 @@ it('a D-TA server with backupFiduciary pins the scheduled backups of a server th
   await backedUp.server.stop();
   const head = JSON.parse(readFileSync(join(node.dataDir, 'backup', 'head.json'), 'utf8')) as { manifest: string };
   await waitFor('the head among the backups made', () => events(backedUp.server, 'backup-made').some((line) => line['manifest'] === head.manifest), 30_000, 100);
+
+  // A restore drill of the head, with a milagro config naming the node's data dir: the fiduciary releases its share.
+  writeFileSync(join(root, 'swarm.key'), swarmKey, { mode: 0o600 });
+  const config = join(root, 'node.yaml');
+  writeFileSync(config, JSON.stringify({ roles: ['dta'], dataDir: node.dataDir, ipfs: { peers: fiduciary.addrs, swarmKey: { file: join(root, 'swarm.key') } }, keyStore: { kind: 'file', scryptLogN: 10 } }));
+  const drill = await runMilagro(['backup', 'verify', '--config', config, '--json'], { MILAGRO_KEYSTORE_PASSPHRASE: 'passphrase of node', MILAGRO_RECOVERY_SECRET: recoverySecret });
+  if (drill.code !== 0) throw new Error(`backup verify failed: ${drill.stdout}\n${drill.stderr}`);
+  expect(JSON.parse(drill.stdout)).toMatchObject({ ok: true, manifest: head.manifest, node: backedUp.id, releasedBy: [fiduciary.id] });
 });

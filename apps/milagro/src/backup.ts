@@ -29,7 +29,7 @@ import {
 import { FileKeyStore } from '@milagro/keystore';
 import { FileJournal } from '@milagro/messaging';
 import { backupGaps, bootstrapNode, createNodeApi, readSecret, serveRoles } from '@milagro/node';
-import { identityRecipientKey, identitySigner, loadIdentity } from '@milagro/pki';
+import { identityRecipientKey, identitySigner, isPkiError, loadIdentity, PkiError, type OwnedIdentity } from '@milagro/pki';
 import { CID } from 'multiformats/cid';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -231,13 +231,28 @@ async function list(config: MilagroConfig, values: Values): Promise<BackupOutcom
   });
 }
 
+/** Key labels of the nodes a backup may be of: `milagro start`'s, then the single-role servers' (apps/dta-server, mfa-server, custody-server). */
+const IDENTITY_LABEL_PREFIXES = [NODE_FILES.identityLabelPrefix, 'dta', 'mfa', 'custody'] as const;
+
+/** The identity in a restored key store, under whichever of {@link IDENTITY_LABEL_PREFIXES} holds one. */
+async function loadRestoredIdentity(keyStore: FileKeyStore, network: TemporaryNetwork): Promise<OwnedIdentity> {
+  for (const labelPrefix of IDENTITY_LABEL_PREFIXES) {
+    try {
+      return await loadIdentity({ keyStore, store: network.ipfs.store, labelPrefix, timeoutMs: 60_000 });
+    } catch (error) {
+      if (!isPkiError(error, 'NOT_FOUND')) throw error;
+    }
+  }
+  throw new PkiError('NOT_FOUND', `no identity is recorded under any of ${IDENTITY_LABEL_PREFIXES.map((prefix) => `"${prefix}"`).join(', ')}`);
+}
+
 /** The restored node must open: its key store with the configured passphrase, its identity the one the backup is of. */
 function nodeCheck(config: MilagroConfig, network: TemporaryNetwork, node: string): (staged: RestoredLayout) => Promise<void> {
   return async (staged) => {
     if (config.keyStore.kind !== 'file') return; // an HSM's keys are not in the data dir
     const keyStore = await FileKeyStore.open({ path: join(staged.dataDir, 'keys'), passphrase: readSecret(config.keyStore.passphrase) });
     try {
-      const identity = await loadIdentity({ keyStore, store: network.ipfs.store, labelPrefix: NODE_FILES.identityLabelPrefix, timeoutMs: 60_000 });
+      const identity = await loadRestoredIdentity(keyStore, network);
       if (identity.id.toString() !== node) throw new Error(`the restored key store holds identity ${identity.id.toString()}, not ${node}`);
       // The identity's keys must be usable, not just present.
       await identityRecipientKey(identity, keyStore);
