@@ -11,13 +11,15 @@
  * - `spend { vaultId, kind: 'psbt' | 'message', payload, approvals: n, as? }` → `{ request, signature, approvals }`:
  *   a fresh request signed by `as` (default the principal), approved by the first n approvers
  * - `signRefresh { vaultId, epoch }` → `{ signature }`
+ * - `auditChain { operator, head }` → `[{ kind, requestId, signatures }]`, newest first: an operator's audit
+ *   chain of one of the principal's vaults (sealed to the principal), each entry verified; signatures as hex
  */
 import { join } from 'node:path';
-import { base64urlToBytes, bytesToBase64url } from '@milagro/crypto';
-import { approveSpend, createSpendRequest, signRefresh, signVaultDefinition, type VaultDefinition } from '@milagro/custody';
+import { base64urlToBytes, bytesToBase64url, bytesToHex } from '@milagro/crypto';
+import { approveSpend, createSpendRequest, readAuditChain, signRefresh, signVaultDefinition, type VaultDefinition } from '@milagro/custody';
 import { createEmbeddedNode } from '@milagro/ipfs';
 import { FileKeyStore } from '@milagro/keystore';
-import { createIdentity, identitySigner, type OwnedIdentity } from '@milagro/pki';
+import { createIdentity, identityRecipientKey, identitySigner, IdentityResolver, type OwnedIdentity } from '@milagro/pki';
 import { servePeer, type PeerCommand } from '../../../../tools/jest/peer-protocol.js';
 
 const config = JSON.parse(process.env['MILAGRO_PEER_CONFIG'] ?? '{}') as { dataDir: string; swarmKey: string };
@@ -57,6 +59,20 @@ async function run(command: PeerCommand): Promise<unknown> {
     }
     case 'signRefresh':
       return { signature: bytesToBase64url(await signRefresh(signer('principal'), String(command['vaultId']), Number(command['epoch']))) };
+    case 'auditChain': {
+      const operator = String(command['operator']);
+      const entries = await readAuditChain({
+        get: (cid) => node.store.get(cid, { timeoutMs: 30_000 }),
+        head: String(command['head']),
+        operator: { id: operator, publicKey: (await new IdentityResolver({ store: node.store }).resolve(operator, { timeoutMs: 30_000 })).keys.sign },
+        recipient: await identityRecipientKey(identities.principal, keyStore),
+      });
+      return entries.map(({ entry }) => ({
+        kind: entry.kind,
+        requestId: entry['requestId'] ?? null,
+        signatures: Array.isArray(entry['signatures']) ? (entry['signatures'] as Uint8Array[]).map(bytesToHex) : null,
+      }));
+    }
     default:
       throw new Error(`unknown op ${command.op}`);
   }
