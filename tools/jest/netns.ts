@@ -9,8 +9,9 @@
  * `describe.skip`. Names carry the prefix `mlgnt` and the creating process's pid: every run removes
  * what a crashed run left behind (its pid is gone), and concurrent runs never share a name.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 /** Prefix of every namespace and veth interface these helpers create. */
 export const NETNS_PREFIX = 'mlgnt';
@@ -200,4 +201,33 @@ export function establishedTcp(netns?: NetworkNamespace): Array<{ local: string;
  */
 export function namespacedEntry(netns: NetworkNamespace, target: string, targetArgs: readonly string[] = []): { entry: string; args: string[] } {
   return { entry: NETNS_EXEC_ENTRY, args: [netns.name, target, ...targetArgs] };
+}
+
+/** A one-line HTTP client for {@link jsonRequestInNamespace}: argv url, JSON body ('' for GET), timeout in ms. */
+const NAMESPACED_FETCH = `const [url, body, timeoutMs] = process.argv.slice(1);
+let answer;
+try {
+  const response = await fetch(url, { method: body === '' ? 'GET' : 'POST', headers: body === '' ? {} : { 'content-type': 'application/json' }, body: body === '' ? undefined : body, signal: AbortSignal.timeout(Number(timeoutMs)) });
+  const text = await response.text();
+  let parsed = {};
+  try { parsed = JSON.parse(text); } catch {}
+  answer = { status: response.status, body: parsed };
+} catch (error) {
+  answer = { status: 0, body: { error: String(error) } };
+}
+process.stdout.write(JSON.stringify(answer));`;
+
+/**
+ * An HTTP request (POST with `json`, else GET) made from inside `netns`, by a client on the namespace's
+ * side of the link (`ip netns exec` runs this Node with a small fetch): reaches what listens in the
+ * namespace even while it is partitioned. Status 0 when no answer came within `timeoutMs` (default 30 s).
+ */
+export async function jsonRequestInNamespace(netns: NetworkNamespace, url: string, options: { json?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const { stdout } = await promisify(execFile)(
+    IP,
+    ['netns', 'exec', netns.name, process.execPath, '--input-type=module', '-e', NAMESPACED_FETCH, url, options.json === undefined ? '' : JSON.stringify(options.json), String(timeoutMs)],
+    { encoding: 'utf8', timeout: timeoutMs + 60_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as { status: number; body: Record<string, unknown> };
 }

@@ -6,10 +6,13 @@
  *
  * - message signing requests, coordinated by operator-1 and operator-2 in turn, complete with the two
  *   of them; each one sent again to either of them is refused (`REQUEST_REPLAYED`);
- * - the requests to operator-3 wait, unacknowledged, at the coordinators.
+ * - the requests to operator-3 wait, unacknowledged, at the coordinators;
+ * - split brain: the first request, already signed by the two, is sent to operator-3 from its side of
+ *   the cut; it takes the request id and coordinates, but finds no second signer.
  *
- * After the heal operator-3 catches up: it records every request it missed as signed, with the same
- * signature as the others; sent to it again, each is refused. A new request coordinated by operator-3
+ * After the heal operator-3 catches up: the others refuse its split-brain request (their ids are
+ * consumed), so it is answered without a signature; operator-3 records every other request it missed
+ * as signed, with the same signature as the others; sent to it again, each is refused. A new request coordinated by operator-3
  * signs with it as one of the two, and is then refused everywhere. Across the three messengers every
  * envelope sent was acknowledged and received exactly once. Every operator's record of every request
  * (its API, and its audit chain read by the principal) holds one signature per request id, the same
@@ -26,7 +29,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { startOperator, type OperatorProcess } from '../../../apps/custody-server/test/support/custody-cluster.js';
 import { jsonRequest } from '../../jest/dta-cluster.js';
 import { metricValue, waitForMessagingSettled } from '../../jest/messaging-metrics.js';
-import { createNetworkNamespace, networkNamespacesUnavailable, type NetworkNamespace } from '../../jest/netns.js';
+import { createNetworkNamespace, jsonRequestInNamespace, networkNamespacesUnavailable, type NetworkNamespace } from '../../jest/netns.js';
 import { killAllPeers, spawnPeer, waitFor, type PeerProcess } from '../../jest/peer-process.js';
 
 const PRINCIPAL = join(__dirname, '..', '..', '..', 'apps', 'custody-server', 'test', 'support', 'principal-peer.ts');
@@ -52,6 +55,10 @@ interface SignedRequest {
   let principal: PeerProcess;
   let outputKey: string;
   const requests: SignedRequest[] = [];
+  /** operator-3's answer to the first request, sent to it from inside its namespace during the partition. */
+  /** Coordinated by operator-3 before the partition. */
+  let beforeTheCut: SignedRequest;
+  let splitBrain: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'milagro-custody-netns-'));
@@ -81,6 +88,14 @@ interface SignedRequest {
     const keys = new Set(await Promise.all(operators.map(async (o) => (await vaultAt(o))['outputKey'])));
     expect(keys.size).toBe(1);
     outputKey = String([...keys][0]);
+
+    // operator-3 coordinates one signature before the cut: it has resolved the principal's and the
+    // approvers' identities, which it needs to check a request while cut off from the PKI.
+    const request = await newRequest(0x01);
+    const answer = await submit(operators[2]!, request);
+    expect({ status: answer.status, state: answer.body['state'] }).toEqual({ status: 200, state: 'signed' });
+    expect(answer.body['signers']).toContain(3);
+    beforeTheCut = { ...request, requestId: String(answer.body['requestId']) };
   }, 900_000);
 
   afterAll(async () => {
@@ -121,6 +136,8 @@ interface SignedRequest {
 
   it('signs with the two reachable operators while operator-3 is cut off, and refuses every replay', async () => {
     const [first, second, third] = operators as [OperatorProcess, OperatorProcess, OperatorProcess];
+    const reannounced = async () => (await Promise.all([first, second].map((o) => metricValue(o.server.url, 'milagro_messaging_events_total', 'event="reannounced"')))).reduce((a, b) => a + b, 0);
+    const reannouncedBefore = await reannounced();
     netns.partition();
     // The cut is real: operator-3 does not answer from the root namespace.
     await expect(jsonRequest(`${third.server.url}/v1/node`, { signal: AbortSignal.timeout(3_000) })).rejects.toThrow();
@@ -137,8 +154,23 @@ interface SignedRequest {
       // The same request id again, to the coordinator and to the other signer: refused, never signed twice.
       for (const at of [first, second]) await expectReplayRefused(at, request);
     }
-    // What was sent to operator-3 waits at the coordinators.
+    // What was sent to operator-3 waits at the coordinators, which announce it again (into the void).
     for (const at of [first, second]) await waitFor(`envelopes to operator-3 unacknowledged at ${at.name}`, async () => (await metricValue(at.server.url, 'milagro_messaging_unacknowledged_envelopes')) >= 1, 120_000, 500);
+    await waitFor('the coordinators retry towards operator-3', async () => (await reannounced()) >= reannouncedBefore + 2, 120_000, 1_000);
+
+    // Split brain: the first request, signed already, reaches operator-3 from its own side of the cut.
+    // It takes the request id (its record exists) and waits for a second operator that cannot come.
+    const [signedFirst] = requests as [SignedRequest];
+    splitBrain = jsonRequestInNamespace(netns, `${third.server.url}/v1/vaults/${VAULT}/signatures`, { json: signedFirst.body, timeoutMs: 400_000 });
+    let settled: { status: number } | undefined;
+    void splitBrain.then((answer) => (settled = answer), () => (settled = { status: -1 }));
+    await waitFor(
+      'operator-3 took the split-brain request id',
+      async () => settled !== undefined || (await jsonRequestInNamespace(netns, `${third.server.url}/v1/vaults/${VAULT}/requests/${signedFirst.requestId}`)).status === 200,
+      120_000,
+      1_000,
+    );
+    expect(settled).toBeUndefined();
   }, 900_000);
 
   it('after the heal, operator-3 catches up, refuses the replays, signs again, and every envelope is delivered once', async () => {
@@ -147,8 +179,15 @@ interface SignedRequest {
     netns.heal();
     await waitFor('operator-3 answers again', async () => (await jsonRequest(`${third.server.url}/v1/node`, { signal: AbortSignal.timeout(3_000) }).catch(() => ({ status: 0 }))).status === 200, 120_000, 1_000);
 
+    // The others refuse operator-3's split-brain request: answered without a signature.
+    const [signedFirst, ...missed] = requests as [SignedRequest, ...SignedRequest[]];
+    const refused = await splitBrain!;
+    expect([409, 502]).toContain(refused.status);
+    expect(refused.body['signatures']).toBeUndefined();
+    await expectReplayRefused(third, signedFirst);
+
     // operator-3 receives what it missed: each request (its id now consumed there) and its result.
-    for (const request of requests) {
+    for (const request of missed) {
       let last: unknown;
       await waitFor(
         `operator-3 records request ${request.requestId} as signed`,
@@ -165,13 +204,15 @@ interface SignedRequest {
       await expectReplayRefused(third, request);
     }
 
-    // Every operator's record of every request: one signature per request id, valid under the vault's key.
+    // Every operator's record of every request: one signature per request id, valid under the vault's key
+    // (operator-3 holds none for its split-brain request: it never learnt that one's signature).
     for (const request of requests) {
       const signatures = new Set<string>();
       for (const operator of operators) {
         const record = await recordAt(operator, request.requestId);
-        expect({ at: operator.name, status: record.status, state: record.body['state'] }).toEqual({ at: operator.name, status: 200, state: 'signed' });
-        for (const signature of record.body['signatures'] as string[]) signatures.add(signature);
+        const splitBrainAtThird = operator === third && request === signedFirst;
+        expect({ at: operator.name, status: record.status, signed: record.body['state'] === 'signed' }).toEqual({ at: operator.name, status: 200, signed: !splitBrainAtThird });
+        for (const signature of (record.body['signatures'] as string[] | undefined) ?? []) signatures.add(signature);
       }
       expect(signatures.size).toBe(1);
       expect(verifies([...signatures][0]!, request.message)).toBe(true);
@@ -195,7 +236,7 @@ interface SignedRequest {
 
     // Every operator's audit chain (read by the principal, to whom it is sealed) records each request
     // signed exactly once, with the signature the API returned: nothing signed twice, differently.
-    const expected = new Map([...requests, { ...request, requestId: String(answer.body['requestId']) }].map((r) => [r.requestId, r]));
+    const expected = new Map([beforeTheCut, ...requests, { ...request, requestId: String(answer.body['requestId']) }].map((r) => [r.requestId, r]));
     const signatureOf = new Map([...expected.keys()].map((id) => [id, new Set<string>()]));
     await principal.request('dial', { addr: third.addrs[0] });
     for (const operator of operators) {
@@ -212,14 +253,14 @@ interface SignedRequest {
             .catch((error: unknown) => void (last = error));
           if (entries === undefined) return false;
           signed = entries.filter((e) => e.kind === 'spend-signed').map((e) => ({ requestId: String(e.requestId), signatures: e.signatures ?? [] }));
-          return [...expected.keys()].every((id) => signed.some((e) => e.requestId === id));
+          return [...expected.keys()].every((id) => (operator === third && id === signedFirst.requestId) || signed.some((e) => e.requestId === id));
         },
         180_000,
         1_000,
       ).catch((error: unknown) => {
         throw new Error(`${operator.name}'s audit chain: ${JSON.stringify(signed)}, last error ${String(last)}`, { cause: error });
       });
-      expect(signed.map((e) => e.requestId).sort()).toEqual([...expected.keys()].sort());
+      expect(signed.map((e) => e.requestId).sort()).toEqual([...expected.keys()].filter((id) => operator !== third || id !== signedFirst.requestId).sort());
       for (const entry of signed) for (const signature of entry.signatures) signatureOf.get(entry.requestId)!.add(signature);
     }
     for (const [requestId, signatures] of signatureOf) {
