@@ -2,18 +2,19 @@
  * Issue 12, faults, custody across a real network link: three custody operators (t = 2), operator-3
  * on its own "host", a Linux network namespace joined to the others by a veth pair
  * (tools/jest/netns.ts), HTTP and libp2p on its veth address only. The vault's DKG runs with all
- * three online; then operator-3's link goes down (both directions silent). While it lasts:
+ * three online, and operator-3 coordinates one signature; then its link goes down (both directions
+ * silent). While it lasts:
  *
  * - message signing requests, coordinated by operator-1 and operator-2 in turn, complete with the two
  *   of them; each one sent again to either of them is refused (`REQUEST_REPLAYED`);
- * - the requests to operator-3 wait, unacknowledged, at the coordinators;
+ * - the requests to operator-3 wait, unacknowledged, at the coordinators, which retry;
  * - split brain: the first request, already signed by the two, is sent to operator-3 from its side of
  *   the cut; it takes the request id and coordinates, but finds no second signer.
  *
  * After the heal operator-3 catches up: the others refuse its split-brain request (their ids are
  * consumed), so it is answered without a signature; operator-3 records every other request it missed
- * as signed, with the same signature as the others; sent to it again, each is refused. A new request coordinated by operator-3
- * signs with it as one of the two, and is then refused everywhere. Across the three messengers every
+ * as signed, with the same signature as the others; sent to it again, each is refused. A new request
+ * coordinated by operator-3 signs with it as one of the two, and is then refused everywhere. Across the three messengers every
  * envelope sent was acknowledged and received exactly once. Every operator's record of every request
  * (its API, and its audit chain read by the principal) holds one signature per request id, the same
  * everywhere and valid under the vault's key: no request was signed twice.
@@ -34,7 +35,7 @@ import { killAllPeers, spawnPeer, waitFor, type PeerProcess } from '../../jest/p
 
 const PRINCIPAL = join(__dirname, '..', '..', '..', 'apps', 'custody-server', 'test', 'support', 'principal-peer.ts');
 const VAULT = 'cut-off';
-/** The coordinators while operator-3 is cut off: operator-1 and operator-2 in turn. */
+/** Requests signed while operator-3 is cut off, coordinated by operator-1 and operator-2 in turn. */
 const DURING_PARTITION = 4;
 
 const unavailable = networkNamespacesUnavailable();
@@ -55,9 +56,9 @@ interface SignedRequest {
   let principal: PeerProcess;
   let outputKey: string;
   const requests: SignedRequest[] = [];
-  /** operator-3's answer to the first request, sent to it from inside its namespace during the partition. */
   /** Coordinated by operator-3 before the partition. */
   let beforeTheCut: SignedRequest;
+  /** operator-3's answer to the first request, sent to it from inside its namespace during the partition. */
   let splitBrain: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
 
   beforeAll(async () => {
