@@ -26,6 +26,7 @@ import { clientPass1, clientPass2, combineClientSecret, createSuite, extractToke
 import { createRealm, DTA_ADMIN_TOKEN, jsonRequest, restartDta, type DtaProcess } from '../../jest/dta-cluster.js';
 import { startMfaServer, type MfaServerHandle } from '../../jest/mfa-cluster.js';
 import { createNetworkNamespace, establishedTcp, namespacedEntry, networkNamespacesUnavailable, type NetworkNamespace } from '../../jest/netns.js';
+import { metricValue, waitForMessagingSettled } from '../../jest/messaging-metrics.js';
 import { killAllPeers, waitFor } from '../../jest/peer-process.js';
 import { spawnServer, type ServerProcess } from '../../jest/server-process.js';
 
@@ -107,14 +108,6 @@ if (unavailable !== undefined) console.warn(`skipping the network-namespace part
     return dta;
   }
 
-  /** A metric from a server's /metrics (`labels` like `event="sent"`). */
-  async function metric(url: string, name: string, labels = ''): Promise<number> {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(20_000) })).text();
-    const match = new RegExp(`^${name}${labels === '' ? '' : `\\{${labels}\\}`} (\\S+)$`, 'm').exec(text);
-    if (match === null) throw new Error(`${url} exports no ${name}${labels}`);
-    return Number(match[1]);
-  }
-
   interface Grant {
     readonly dta: string;
     readonly url: string;
@@ -166,7 +159,7 @@ if (unavailable !== undefined) console.warn(`skipping the network-namespace part
         json: { realmId: 'during-partition', members: dtas.map((d) => d.id), threshold: 2, mfaService: mfa!.id },
       });
       expect(created.status).toBe(202);
-      await waitFor('envelopes to dta-3 waiting at the proposer', async () => (await metric(dta1.server.url, 'milagro_messaging_lagging_recipients')) >= 1, 120_000, 500);
+      await waitFor('envelopes to dta-3 waiting at the proposer', async () => (await metricValue(dta1.server.url, 'milagro_messaging_lagging_recipients')) >= 1, 120_000, 500);
 
       for (const userId of ['n1@example.org', 'n2@example.org', 'n3@example.org']) {
         const { identity, grants } = await activate(userId);
@@ -202,21 +195,7 @@ if (unavailable !== undefined) console.warn(`skipping the network-namespace part
 
     // Every envelope acknowledged, and every envelope sent received exactly once (one recipient each).
     const urls = [...dtas.map((d) => d.server.url), mfa!.server.url];
-    for (const url of urls) await waitFor(`nothing unacknowledged at ${url}`, async () => (await metric(url, 'milagro_messaging_unacknowledged_envelopes')) === 0, 180_000, 1_000);
-    // Polled: a node may send something of its own meanwhile; a duplicate delivery would never settle.
-    const total = async (event: string) => (await Promise.all(urls.map((url) => metric(url, 'milagro_messaging_events_total', `event="${event}"`)))).reduce((a, b) => a + b, 0);
-    let counts: number[] = [];
-    await waitFor(
-      'as many envelopes acknowledged and received as sent',
-      async () => {
-        counts = [await total('sent'), await total('acknowledged'), await total('received')];
-        return counts[0]! > 0 && counts.every((n) => n === counts[0]);
-      },
-      120_000,
-      1_000,
-    ).catch((error: unknown) => {
-      throw new Error(`sent, acknowledged, received: ${counts.join(', ')}`, { cause: error });
-    });
+    await waitForMessagingSettled(urls);
 
     // dta-3 answers the grants issued while it was cut off, once each; its shares fit the others'.
     for (const user of users) {
