@@ -103,21 +103,39 @@ function nodeBackend(crypto: NodeCrypto): MlDsaBackend {
   };
 }
 
-/** node:crypto's ML-DSA-65 when it is there and agrees with FIPS 204 on a known seed; else undefined. */
+/** Why the last probe kept pure JS (undefined when node:crypto was chosen or never probed). */
+let probeFailure: string | undefined;
+
+/**
+ * node:crypto's ML-DSA-65 when it is there and agrees with FIPS 204 on a known seed; else undefined.
+ * Tried twice: one CI run (in ~15) fell back to pure JS on a runtime that has ML-DSA, for a reason
+ * not seen again; a second try costs ~5 ms, once per process, and the reason is kept.
+ */
 function probeNode(): MlDsaBackend | undefined {
   const crypto = nodeCrypto();
-  if (crypto === undefined) return undefined;
-  try {
-    const candidate = nodeBackend(crypto);
-    const seed = new Uint8Array(32).fill(7);
-    const publicKey = candidate.publicKey(seed);
-    const context = Uint8Array.of(1);
-    const message = Uint8Array.of(2);
-    // The same key as noble's, and a context-bound signature noble accepts: else keep pure JS.
-    if (!constantTimeEqual(publicKey, noble.publicKey(seed))) return undefined;
-    return noble.verify(candidate.sign(seed, message, context), message, publicKey, context) ? candidate : undefined;
-  } catch {
-    return undefined; // Node < 24.7, or OpenSSL without ML-DSA
+  if (crypto === undefined) {
+    probeFailure = 'no node:crypto';
+    return undefined;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const candidate = nodeBackend(crypto);
+      const seed = new Uint8Array(32).fill(7);
+      const publicKey = candidate.publicKey(seed);
+      const context = Uint8Array.of(1);
+      const message = Uint8Array.of(2);
+      // The same key as noble's, and a context-bound signature noble accepts: else keep pure JS.
+      if (!constantTimeEqual(publicKey, noble.publicKey(seed))) probeFailure = 'node:crypto derived another public key';
+      else if (!noble.verify(candidate.sign(seed, message, context), message, publicKey, context)) probeFailure = 'noble refused a node:crypto signature';
+      else {
+        probeFailure = undefined;
+        return candidate;
+      }
+    } catch (error) {
+      // Node < 24.7, or OpenSSL without ML-DSA
+      probeFailure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+    if (attempt === 2) return undefined;
   }
 }
 
@@ -188,4 +206,13 @@ function checkLength(bytes: Uint8Array, expected: number, what: string): void {
 export function _useMlDsaBackendForTesting(name: MlDsaBackendName | undefined): void {
   forced = name;
   selected = name === 'noble' ? noble : undefined;
+}
+
+/**
+ * Test hook: why automatic selection kept pure JS on a runtime that may have ML-DSA (undefined when
+ * it chose node:crypto or has not run).
+ * @internal
+ */
+export function _mlDsaProbeFailureForTesting(): string | undefined {
+  return probeFailure;
 }

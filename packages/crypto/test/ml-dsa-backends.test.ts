@@ -5,7 +5,7 @@
  */
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import fc from 'fast-check';
-import { ML_DSA_65_LENGTHS, _useMlDsaBackendForTesting, mlDsa65Backend, mlDsa65PublicKey, mlDsa65Sign, mlDsa65Verify, type MlDsaBackendName } from '../src/ml-dsa.js';
+import { ML_DSA_65_LENGTHS, _mlDsaProbeFailureForTesting, _useMlDsaBackendForTesting, mlDsa65Backend, mlDsa65PublicKey, mlDsa65Sign, mlDsa65Verify, type MlDsaBackendName } from '../src/ml-dsa.js';
 import { expectCryptoError } from './expect-crypto-error.js';
 
 const seed = new Uint8Array(32).map((_, i) => 255 - i);
@@ -24,7 +24,9 @@ function using<T>(name: MlDsaBackendName, run: () => T): T {
 afterEach(() => _useMlDsaBackendForTesting(undefined));
 
 it('uses node:crypto on this Node (24.7+ ships OpenSSL 3.5 with ML-DSA)', () => {
-  expect(mlDsa65Backend()).toBe('node');
+  const backend = mlDsa65Backend();
+  // On failure the probe's reason shows (once seen in CI without one).
+  expect({ backend, probeFailure: _mlDsaProbeFailureForTesting() }).toEqual({ backend: 'node', probeFailure: undefined });
 });
 
 it('derives the public key FIPS 204 derives from a seed, on both backends', () => {
