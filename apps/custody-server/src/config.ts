@@ -1,16 +1,13 @@
 /**
  * The custody server's configuration: the sections every node has plus `custody`, and the optional
- * backup sections (`backup`: scheduled backups of this node; `backupFiduciary`: serve as a fiduciary
- * for other nodes), all from @milagro/node. One JSON file from `--config <file>` or
- * MILAGRO_CUSTODY_CONFIG, validated strictly, secrets only from the environment or files.
+ * backup sections (`backup`, `backupFiduciary`), all from @milagro/node. One JSON file from
+ * `--config <file>` or MILAGRO_CUSTODY_CONFIG, validated strictly, secrets only from the environment
+ * or files.
  */
-import { resolve } from 'node:path';
-import { backupFiduciarySectionSchema, backupSectionSchema, custodySectionSchema, loadConfig as loadNodeConfig, nodeConfigShape, type RolesConfig } from '@milagro/node';
+import { backupRolesOf, backupSectionsShape, configFileOf as nodeConfigFileOf, custodySectionSchema, loadConfig as loadNodeConfig, nodeConfigShape, type RolesConfig } from '@milagro/node';
 import { z } from 'zod';
 
-export const CustodyServerConfigSchema = z
-  .object({ ...nodeConfigShape, custody: custodySectionSchema.prefault({}), backup: backupSectionSchema.optional(), backupFiduciary: backupFiduciarySectionSchema.optional() })
-  .strict();
+export const CustodyServerConfigSchema = z.object({ ...nodeConfigShape, custody: custodySectionSchema.prefault({}), ...backupSectionsShape }).strict();
 
 export type CustodyServerConfig = z.infer<typeof CustodyServerConfigSchema>;
 
@@ -23,17 +20,10 @@ export function loadConfig(argv?: readonly string[]): CustodyServerConfig {
 
 /** The roles to start: the custody operator, plus the backup services its config turns on (`configFile` is archived in each backup). */
 export function rolesOf(config: CustodyServerConfig, configFile?: string): RolesConfig {
-  return {
-    curveBackend: config.curveBackend,
-    custody: config.custody,
-    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
-    ...(config.backup === undefined ? {} : { backup: { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }) } }),
-  };
+  return { curveBackend: config.curveBackend, custody: config.custody, ...backupRolesOf(config, configFile === undefined ? {} : { configFile }) };
 }
 
 /** The file `loadConfig` reads, absolute (undefined when neither names one). */
-export function configFileOf(argv: readonly string[] = process.argv.slice(2)): string | undefined {
-  const flag = argv.indexOf('--config');
-  const path = flag >= 0 ? argv[flag + 1] : process.env[ENV_VAR];
-  return path === undefined || path === '' ? undefined : resolve(path);
+export function configFileOf(argv?: readonly string[]): string | undefined {
+  return nodeConfigFileOf(ENV_VAR, argv);
 }

@@ -1,16 +1,13 @@
 /**
  * The D-TA server's configuration: the sections every node has plus `dta`, and the optional backup
- * sections (`backup`: scheduled backups of this node; `backupFiduciary`: serve as a fiduciary for
- * other nodes, the natural role of a D-TA), all from @milagro/node. One JSON file from
- * `--config <file>` or MILAGRO_DTA_CONFIG, validated strictly, secrets only from the environment or files.
+ * sections (`backup`, `backupFiduciary`: serving as a fiduciary is the natural role of a D-TA), all
+ * from @milagro/node. One JSON file from `--config <file>` or MILAGRO_DTA_CONFIG, validated
+ * strictly, secrets only from the environment or files.
  */
-import { resolve } from 'node:path';
-import { backupFiduciarySectionSchema, backupSectionSchema, dtaSectionSchema, loadConfig as loadNodeConfig, nodeConfigShape, type RolesConfig } from '@milagro/node';
+import { backupRolesOf, backupSectionsShape, configFileOf as nodeConfigFileOf, dtaSectionSchema, loadConfig as loadNodeConfig, nodeConfigShape, type RolesConfig } from '@milagro/node';
 import { z } from 'zod';
 
-export const DtaServerConfigSchema = z
-  .object({ ...nodeConfigShape, dta: dtaSectionSchema.prefault({}), backup: backupSectionSchema.optional(), backupFiduciary: backupFiduciarySectionSchema.optional() })
-  .strict();
+export const DtaServerConfigSchema = z.object({ ...nodeConfigShape, dta: dtaSectionSchema.prefault({}), ...backupSectionsShape }).strict();
 
 export type DtaServerConfig = z.infer<typeof DtaServerConfigSchema>;
 
@@ -23,17 +20,10 @@ export function loadConfig(argv?: readonly string[]): DtaServerConfig {
 
 /** The roles to start: the D-TA, plus the backup services its config turns on (`configFile` is archived in each backup). */
 export function rolesOf(config: DtaServerConfig, configFile?: string): RolesConfig {
-  return {
-    curveBackend: config.curveBackend,
-    dta: config.dta,
-    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
-    ...(config.backup === undefined ? {} : { backup: { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }) } }),
-  };
+  return { curveBackend: config.curveBackend, dta: config.dta, ...backupRolesOf(config, configFile === undefined ? {} : { configFile }) };
 }
 
 /** The file `loadConfig` reads, absolute (undefined when neither names one). */
-export function configFileOf(argv: readonly string[] = process.argv.slice(2)): string | undefined {
-  const flag = argv.indexOf('--config');
-  const path = flag >= 0 ? argv[flag + 1] : process.env[ENV_VAR];
-  return path === undefined || path === '' ? undefined : resolve(path);
+export function configFileOf(argv?: readonly string[]): string | undefined {
+  return nodeConfigFileOf(ENV_VAR, argv);
 }

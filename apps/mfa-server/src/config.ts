@@ -4,10 +4,10 @@
  * other nodes), all from @milagro/node. One JSON file (path from `--config` or MILAGRO_MFA_CONFIG),
  * validated strictly; secrets only from the environment or files.
  */
-import { resolve } from 'node:path';
 import {
-  backupFiduciarySectionSchema,
-  backupSectionSchema,
+  backupRolesOf,
+  backupSectionsShape,
+  configFileOf as nodeConfigFileOf,
   loadConfig as loadNodeConfig,
   mfaSectionSchema,
   nodeConfigShape,
@@ -16,9 +16,7 @@ import {
 } from '@milagro/node';
 import { z } from 'zod';
 
-export const MfaServerConfigSchema = z
-  .object({ ...nodeConfigShape, mfa: mfaSectionSchema, backup: backupSectionSchema.optional(), backupFiduciary: backupFiduciarySectionSchema.optional() })
-  .strict();
+export const MfaServerConfigSchema = z.object({ ...nodeConfigShape, mfa: mfaSectionSchema, ...backupSectionsShape }).strict();
 
 export type MfaServerConfig = z.infer<typeof MfaServerConfigSchema>;
 
@@ -37,17 +35,10 @@ export function loadConfig(argv?: readonly string[]): MfaServerConfig {
 
 /** The roles to start: the MFA service, plus the backup services its config turns on (`configFile` is archived in each backup). */
 export function rolesOf(config: MfaServerConfig, configFile?: string): RolesConfig {
-  return {
-    curveBackend: config.curveBackend,
-    mfa: config.mfa,
-    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
-    ...(config.backup === undefined ? {} : { backup: { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }) } }),
-  };
+  return { curveBackend: config.curveBackend, mfa: config.mfa, ...backupRolesOf(config, configFile === undefined ? {} : { configFile }) };
 }
 
 /** The file `loadConfig` reads, absolute (undefined when neither names one). */
-export function configFileOf(argv: readonly string[] = process.argv.slice(2)): string | undefined {
-  const flag = argv.indexOf('--config');
-  const path = flag >= 0 ? argv[flag + 1] : process.env[ENV_VAR];
-  return path === undefined || path === '' ? undefined : resolve(path);
+export function configFileOf(argv?: readonly string[]): string | undefined {
+  return nodeConfigFileOf(ENV_VAR, argv);
 }

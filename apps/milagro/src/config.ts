@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  backupFiduciarySectionSchema,
-  backupSectionSchema,
+  backupRolesOf,
+  backupSectionsShape,
   custodySectionSchema,
   dtaSectionSchema,
   mfaSectionSchema,
@@ -39,10 +39,8 @@ export const milagroConfigSchema = z
     dta: dtaSectionSchema.optional(),
     mfa: mfaSectionSchema.optional(),
     custody: custodySectionSchema.optional(),
-    /** Scheduled backups of this node to its fiduciaries (docs/specs/backup.md). */
-    backup: backupSectionSchema.optional(),
-    /** Serve as a backup fiduciary for other nodes (present, even `{}`, means on). */
-    backupFiduciary: backupFiduciarySectionSchema.optional(),
+    /** `backup`: scheduled backups of this node (docs/specs/backup.md); `backupFiduciary`: serve as a fiduciary for other nodes (present, even `{}`, means on). */
+    ...backupSectionsShape,
   })
   .strict()
   .superRefine((config, context) => {
@@ -123,17 +121,13 @@ export function rolesOf(config: MilagroConfig): RolesConfig {
   const mfa: MfaSection | undefined = config.roles.includes('mfa') ? config.mfa : undefined;
   const custody: CustodySection | undefined = config.roles.includes('custody') ? (config.custody ?? custodySectionSchema.parse({})) : undefined;
   const configFile = configFiles.get(config);
-  const backup: RolesConfig['backup'] =
-    config.backup === undefined
-      ? undefined
-      : { section: config.backup, node: config, ...(configFile === undefined ? {} : { configFile }), exclude: (path) => path === RUN_FILE || path.startsWith(`${RUN_FILE}.`) };
+  const exclude = (path: string): boolean => path === RUN_FILE || path.startsWith(`${RUN_FILE}.`);
   return {
     curveBackend: config.curveBackend,
     ...(dta === undefined ? {} : { dta }),
     ...(mfa === undefined ? {} : { mfa }),
     ...(custody === undefined ? {} : { custody }),
-    ...(config.backupFiduciary === undefined ? {} : { backupFiduciary: config.backupFiduciary }),
-    ...(backup === undefined ? {} : { backup }),
+    ...backupRolesOf(config, { exclude, ...(configFile === undefined ? {} : { configFile }) }),
   };
 }
 

@@ -174,10 +174,8 @@ export function parseConfig<S extends z.ZodTypeAny>(schema: S, raw: unknown, opt
  * a relative `dataDir` resolves against the file's directory.
  */
 export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: { envVar: string; label: string; argv?: readonly string[] }): z.infer<S> {
-  const argv = options.argv ?? process.argv.slice(2);
-  const flag = argv.indexOf('--config');
-  const path = flag >= 0 ? argv[flag + 1] : process.env[options.envVar];
-  if (path === undefined || path === '') {
+  const path = configPathOf(options.envVar, options.argv);
+  if (path === undefined) {
     throw new NodeError('INVALID_CONFIG', `no ${options.label} configuration: pass --config <file> or set ${options.envVar}`);
   }
   let text: string;
@@ -195,4 +193,20 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: { envVar:
     throw new NodeError('INVALID_CONFIG', `${path} is not valid JSON${where === undefined ? '' : ` (${where})`}`);
   }
   return parseConfig(schema, raw, { baseDir: resolve(path, '..'), label: options.label });
+}
+
+/**
+ * The configuration file {@link loadConfig} reads, as an absolute path (e.g. to archive it in a
+ * backup): `--config <file>` in `argv` (default: the process's arguments), else `envVar`; undefined
+ * when neither names one.
+ */
+export function configFileOf(envVar: string, argv?: readonly string[]): string | undefined {
+  const path = configPathOf(envVar, argv);
+  return path === undefined ? undefined : resolve(path);
+}
+
+function configPathOf(envVar: string, argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const flag = argv.indexOf('--config');
+  const path = flag >= 0 ? argv[flag + 1] : process.env[envVar];
+  return path === undefined || path === '' ? undefined : path;
 }

@@ -27,7 +27,7 @@
  * ```
  */
 export { NodeError, isNodeError, type NodeErrorCode } from './errors.js';
-export { durationSchema, loadConfig, nodeConfigShape, parseConfig, readSecret, secretSourceSchema, type NodeConfig, type SecretSource } from './config.js';
+export { configFileOf, durationSchema, loadConfig, nodeConfigShape, parseConfig, readSecret, secretSourceSchema, type NodeConfig, type SecretSource } from './config.js';
 export { bootstrapNode, type BootstrapNodeOptions, type NodeInfrastructure } from './bootstrap.js';
 export { createCurveBackend } from './curve-backend.js';
 export { onShutdownSignals } from './shutdown-signals.js';
@@ -42,6 +42,7 @@ export { startMfaRole, mfaSectionSchema, type MfaSection } from './mfa-role.js';
 export { startCustodyRole, custodySectionSchema, type CustodySection } from './custody-role.js';
 export { startBackupSchedule, backupSectionSchema, backupGaps, BackupSchedule, type BackupSection, type BackupScheduleConfig, type ScheduledBackup } from './backup-schedule.js';
 export { startBackupFiduciaryRole, backupFiduciarySectionSchema, type BackupFiduciarySection } from './backup-fiduciary-role.js';
+export { backupRolesOf, backupSectionsShape, type BackupSections } from './server-config.js';
 export { dtaGrantIssuer, type DtaGrantOptions } from './dta-grants.js';
 export { DtaServerSecretSource, type DtaServerSecretOptions } from './dta-server-secret.js';
 export { NodeInbox, type NodeInboxOptions } from './node-inbox.js';
