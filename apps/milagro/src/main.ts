@@ -7,6 +7,7 @@
  *   milagro identity show|rotate [--config config.yaml]          the node's identity; rotate its keys
  *   milagro realm create|join|status ...                          the D-TA ceremony
  *   milagro dev up|down [--dir .milagro-dev]                     a local development cluster
+ *   milagro backup create|list|verify|restore|fiduciary ...       backups sealed to fiduciaries
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. Every command takes `--json`.
  */
@@ -25,7 +26,7 @@ import { status } from './status.js';
 const USAGE = `usage: milagro <command> [options]
 
 commands:
-  init    [--yes | --interactive] [--config config.yaml] [--data-dir ./data] [--roles dta,mfa] [--force]
+  init    [--yes | --interactive] [--config config.yaml] [--data-dir ./data] [--roles dta,mfa,custody] [--force]
           [--ipfs embedded|<Kubo RPC URL>]
           [--http-host 127.0.0.1] [--http-port 8080] [--peer <multiaddr>]... [--swarm-key-file <path>]
           [--keystore file|pkcs11] [--passphrase-env MILAGRO_KEYSTORE_PASSPHRASE]
@@ -48,9 +49,11 @@ commands:
           the running node proposes the realm (listed first unless named) and the members run the DKG
   realm status <realm> [--wait] [--timeout 600] [--config config.yaml]
   dev up  [--dir .milagro-dev] [--demo-port 0] [--foreground]
-          starts a local deployment (three D-TAs, an MFA node, the demo page) and writes its URLs to
+          starts a local deployment (three D-TAs, an MFA node, a custody node, the demo page) and writes its URLs to
           <dir>/dev-cluster.json; the processes keep running (with --foreground: until Ctrl-C)
   dev down [--dir .milagro-dev]        stops the deployment recorded in <dir>/dev-cluster.json
+  backup init-recovery|create|list|verify|restore|fiduciary ...
+          backups sealed k-of-n to fiduciary nodes, and restores from them (\`milagro backup --help\`)
 
 every command: --json (machine-readable output), --help; --config defaults to $MILAGRO_CONFIG, else config.yaml
 exit codes: 0 ok, 1 runtime failure, 2 usage or config error`;
