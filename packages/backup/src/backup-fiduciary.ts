@@ -5,6 +5,12 @@
  * in the fiduciary's own audit chain (`prev`-linked, sealed to itself, pinned), whose CID the
  * release names. A fiduciary holds no copy of its share: it unwraps it from the backup envelope on
  * demand, so a backup needs nothing stored at the fiduciary but the pinned blocks.
+ *
+ * Each backup is pinned in parts: the envelope and its body blocks recursively, the node's identity
+ * document recursively, the manifest alone (a recursive pin of the manifest would hold every earlier
+ * backup through `prev`). So a node can retire old backups (retention, docs/specs/backup.md §11): on
+ * its signed request the fiduciary unpins the body and keeps the small signed manifest, so the chain
+ * stays walkable and a release of a retired backup is refused as `RETIRED`, not left to time out.
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { encodeEnvelope, sealEnvelope, unwrapShare, type EnvelopeRecipientKey, type EnvelopeSigner } from '@milagro/envelope';
@@ -14,10 +20,13 @@ import type { BackupMessage, BackupMessenger, KeyResolver } from './backup-messe
 import {
   decodeManifestNotice,
   decodeReleaseRequest,
+  decodeRetireRequest,
   encodeManifestNotice,
   encodeRefusal,
   encodeRelease,
+  encodeRetiredNotice,
   isFiduciaryMessageType,
+  type RetireRequest,
 } from './backup-messages.js';
 import { putEnvelopeBytes, readEnvelope, readManifest, type BackupStore } from './backup-store.js';
 import { AUDIT_TYPE, BACKUP_VERSION, DEFAULT_MAX_PROOF_AGE_MS, DEFAULT_RELEASE_LIMIT, MESSAGE_TYPES } from './constants.js';
@@ -25,6 +34,7 @@ import { BackupError, isBackupError } from './errors.js';
 import { verifyManifest, type SignedManifest } from './manifest.js';
 import { nodeKeyAtBackup } from './node-key.js';
 import { verifyRecoveryProof } from './recovery-credential.js';
+import { verifyRetireClaim } from './retire-request.js';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -45,6 +55,16 @@ const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX backup_audit_node ON backup_audit (node, at)',
     ],
   },
+  {
+    version: 3,
+    description: 'retention: backups pinned in parts (envelope, identity, manifest alone), their size, and retirements (also of backups not deposited yet)',
+    statements: [
+      // NULL: deposited before version 3, pinned as one recursive pin of the manifest.
+      'ALTER TABLE backup_deposits ADD COLUMN envelope TEXT',
+      'ALTER TABLE backup_deposits ADD COLUMN size BIGINT',
+      'CREATE TABLE backup_retired (manifest TEXT NOT NULL, node TEXT NOT NULL, retired_at BIGINT NOT NULL, PRIMARY KEY (manifest, node))',
+    ],
+  },
 ];
 
 /** At most `releases` releases of one node's backups per `windowMs` (counted in the fiduciary's database). */
@@ -61,12 +81,13 @@ export type FiduciaryEvent =
   | { readonly event: 'deposit-pinned'; readonly node: string; readonly manifest: string }
   | { readonly event: 'share-released'; readonly requester: string; readonly manifest: string; readonly audit: string }
   | { readonly event: 'release-rate-limited'; readonly node: string; readonly requester: string; readonly manifest: string; readonly audit: string }
+  | { readonly event: 'backup-retired'; readonly node: string; readonly manifests: readonly string[]; readonly unpinned: number; readonly audit: string | null }
   | { readonly event: 'request-refused'; readonly from: string; readonly type: string; readonly code: string; readonly message: string };
 
 export interface BackupFiduciaryOptions {
   /** The fiduciary's messenger (or its `NodeInbox.claim(isFiduciaryMessageType)` view). */
   readonly messenger: BackupMessenger;
-  readonly store: Pick<BackupStore, 'get' | 'getDag' | 'putDag' | 'pin'>;
+  readonly store: Pick<BackupStore, 'get' | 'getDag' | 'putDag' | 'pin' | 'unpin'>;
   readonly resolver: KeyResolver;
   /** The fiduciary identity's signer (audit entries). */
   readonly signer: EnvelopeSigner;
@@ -84,14 +105,27 @@ export interface BackupFiduciaryOptions {
   /** Timeout of fetching a manifest or envelope for a release (default 60 s), and how long a deposit is tried (default 10 min). */
   readonly fetchTimeoutMs?: number;
   readonly pinTimeoutMs?: number;
+  /**
+   * Most bytes of backups (archive sizes, retired ones not counted) this fiduciary keeps for one node;
+   * a deposit over it is refused with `QUOTA_EXCEEDED`. Default: no limit.
+   */
+  readonly maxBytesPerNode?: number;
   readonly now?: () => number;
   readonly onEvent?: (event: FiduciaryEvent) => void;
 }
 
-type AuditEntry = { readonly manifest: CID; readonly node: string; readonly requester: string; readonly issued: number } & (
-  | { readonly event: 'release'; readonly index: number }
-  | { readonly event: 'release-refused'; readonly code: 'RATE_LIMITED' }
-);
+type AuditEntry =
+  | ({ readonly manifest: CID; readonly node: string; readonly requester: string; readonly issued: number } & (
+      | { readonly event: 'release'; readonly index: number }
+      | { readonly event: 'release-refused'; readonly code: 'RATE_LIMITED' }
+    ))
+  /** A retirement: `request` is the node's signed retire request, kept as its proof. */
+  | { readonly event: 'retire'; readonly manifests: readonly CID[]; readonly node: string; readonly issued: number; readonly request: Uint8Array }
+  | { readonly event: 'retire-refused'; readonly manifests: readonly CID[]; readonly requester: string; readonly issued: number; readonly code: string; readonly reason: string };
+
+function quoted(cids: readonly CID[]): string {
+  return cids.map((cid) => cid.toString()).join(', ');
+}
 
 function formatWindow(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
@@ -122,6 +156,8 @@ export class BackupFiduciary {
     if (limit !== undefined && (!Number.isSafeInteger(limit.releases) || limit.releases < 1 || !Number.isSafeInteger(limit.windowMs) || limit.windowMs < 1)) {
       throw new BackupError('INVALID_ARGUMENT', 'releaseLimit needs a positive whole number of releases and window');
     }
+    const quota = options.maxBytesPerNode;
+    if (quota !== undefined && (!Number.isSafeInteger(quota) || quota < 1)) throw new BackupError('INVALID_ARGUMENT', 'maxBytesPerNode must be a positive whole number of bytes');
     await options.db.migrate('backup', MIGRATIONS);
     return new BackupFiduciary(options);
   }
@@ -164,6 +200,10 @@ export class BackupFiduciary {
         const request = decodeReleaseRequest(message.body);
         manifest = request.manifest;
         await this.#release(message.from, request.manifest, request.issued, request.proof);
+      } else if (message.type === MESSAGE_TYPES.retire) {
+        const request = decodeRetireRequest(message.body);
+        manifest = request.manifests[0];
+        await this.#retire(message.from, request, message.body);
       }
     } catch (error) {
       const code = isBackupError(error) ? error.code : 'UNAVAILABLE';
@@ -191,7 +231,12 @@ export class BackupFiduciary {
       try {
         manifest = await this.#verifiedManifest(cid, Math.min(left, 30_000));
         if (manifest.node !== from) throw new BackupError('NOT_AUTHORISED', 'only the node a backup is of may deposit it');
-        await this.#options.store.pin(cid, { timeoutMs: Math.max(1, Math.min(left, 60_000 * attempt)), signal: this.#stop.signal });
+        await this.#refuseIfRetired(cid, from);
+        await this.#checkQuota(cid, manifest);
+        const pin = { timeoutMs: Math.max(1, Math.min(left, 60_000 * attempt)), signal: this.#stop.signal };
+        await this.#options.store.pin(manifest.envelope, pin);
+        await this.#options.store.pin(manifest.identity, pin);
+        await this.#options.store.pin(cid, { ...pin, recursive: false });
         break;
       } catch (error) {
         const retriable = isBackupError(error, 'NOT_FOUND') || (error instanceof Error && error.name === 'IpfsError');
@@ -199,18 +244,26 @@ export class BackupFiduciary {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
-    await this.#options.db.run('INSERT INTO backup_deposits (manifest, node, created, pinned_at) VALUES (?, ?, ?, ?) ON CONFLICT (manifest) DO NOTHING', [
+    await this.#options.db.run('INSERT INTO backup_deposits (manifest, node, created, pinned_at, envelope, size) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (manifest) DO NOTHING', [
       cid.toString(),
       manifest.node,
       manifest.created,
       this.#now(),
+      manifest.envelope.toString(),
+      manifest.size,
     ]);
+    // A retire request handled while this deposit was pinning: it found no deposit row to unpin.
+    if (await this.#isRetired(cid, from)) {
+      await this.#options.store.unpin(manifest.envelope);
+      throw new BackupError('RETIRED', `backup ${cid.toString()} was retired by its node while it was being pinned`);
+    }
     this.#options.onEvent?.({ event: 'deposit-pinned', node: manifest.node, manifest: cid.toString() });
     await this.#options.messenger.send(from, { type: MESSAGE_TYPES.deposited, body: encodeManifestNotice(cid) });
   }
 
   async #release(requester: string, cid: CID, issued: number, proof: Uint8Array): Promise<void> {
     const manifest = await this.#verifiedManifest(cid);
+    await this.#refuseIfRetired(cid, manifest.node);
     const maxAge = this.#options.maxProofAgeMs ?? DEFAULT_MAX_PROOF_AGE_MS;
     if (Math.abs(this.#now() - issued) > maxAge) throw new BackupError('NOT_AUTHORISED', 'the recovery proof is stale (or from the future)');
     const requesterKeys = await this.#options.resolver.resolve(requester);
@@ -253,6 +306,104 @@ export class BackupFiduciary {
     this.#options.onEvent?.({ event: 'share-released', requester, manifest: cid.toString(), audit: audit.toString() });
   }
 
+  async #isRetired(cid: CID, node: string): Promise<{ at: number } | undefined> {
+    const row = await this.#options.db.get<{ retired_at: SqlValue }>('SELECT retired_at FROM backup_retired WHERE manifest = ? AND node = ?', [cid.toString(), node]);
+    return row === undefined ? undefined : { at: Number(row.retired_at) };
+  }
+
+  async #refuseIfRetired(cid: CID, node: string): Promise<void> {
+    const retired = await this.#isRetired(cid, node);
+    if (retired !== undefined) {
+      throw new BackupError('RETIRED', `backup ${cid.toString()} was retired by its node on ${new Date(retired.at).toISOString()} (retention): its body is no longer kept; restore a newer backup`);
+    }
+  }
+
+  async #checkQuota(cid: CID, manifest: SignedManifest): Promise<void> {
+    const quota = this.#options.maxBytesPerNode;
+    if (quota === undefined) return;
+    const held = await this.#options.db.get<{ bytes: SqlValue }>(
+      'SELECT COALESCE(SUM(d.size), 0) AS bytes FROM backup_deposits d LEFT JOIN backup_retired r ON r.manifest = d.manifest AND r.node = d.node WHERE d.node = ? AND r.manifest IS NULL AND d.manifest <> ?',
+      [manifest.node, cid.toString()],
+    );
+    const bytes = Number(held?.bytes ?? 0);
+    if (bytes + manifest.size > quota) {
+      throw new BackupError(
+        'QUOTA_EXCEEDED',
+        `this fiduciary keeps at most ${quota} bytes of backups per node (backupFiduciary.maxBytesPerNode); it holds ${bytes} of ${manifest.node}'s and this backup has ${manifest.size}: retire old backups (backup.keep) or ask for a higher limit`,
+      );
+    }
+  }
+
+  /**
+   * A node's signed request to stop keeping some of its backups. Refused (and the refusal logged in
+   * the audit chain) unless signed by the sender for this fiduciary, the sender holds backups here,
+   * and none of the named backups is another node's. Named backups not deposited yet are recorded
+   * too: their deposit is then refused. Repeating a request changes nothing and is answered the same.
+   */
+  async #retire(from: string, request: RetireRequest, bytes: Uint8Array): Promise<void> {
+    const { db, store } = this.#options;
+    const refuse = async (code: 'NOT_AUTHORISED', reason: string): Promise<never> => {
+      await this.#serialised(() => this.#appendAudit({ event: 'retire-refused', manifests: request.manifests, requester: from, issued: request.issued, code, reason }));
+      throw new BackupError(code, reason);
+    };
+    let nodeKey: Uint8Array;
+    try {
+      nodeKey = (await this.#options.resolver.resolve(from, { timeoutMs: this.#options.fetchTimeoutMs ?? 60_000 })).keys.sign;
+    } catch (cause) {
+      throw new BackupError('NOT_FOUND', `the requester ${from} does not resolve`, { cause });
+    }
+    if (!verifyRetireClaim(nodeKey, { node: from, fiduciary: this.id, manifests: request.manifests, issued: request.issued }, request.signature)) {
+      await refuse('NOT_AUTHORISED', 'the retire request is not signed by its sender for this fiduciary');
+    }
+    const names = request.manifests.map((cid) => cid.toString());
+    const marks = names.map(() => '?').join(', ');
+    const named = await db.all<{ manifest: string; node: string }>(`SELECT manifest, node FROM backup_deposits WHERE manifest IN (${marks})`, names);
+    const foreign = named.filter((row) => row.node !== from);
+    if (foreign.length > 0) await refuse('NOT_AUTHORISED', `only the node a backup is of may retire it: ${foreign.map((row) => row.manifest).join(', ')} belong to another node`);
+    const own = await db.get<{ count: SqlValue }>('SELECT COUNT(*) AS count FROM backup_deposits WHERE node = ?', [from]);
+    if (Number(own?.count ?? 0) === 0) await refuse('NOT_AUTHORISED', 'this fiduciary holds no backup of the sender');
+
+    // Recording, unpinning and logging in one turn of the audit chain (releases of these wait, then see RETIRED).
+    const { unpinned, audit, fresh } = await this.#serialised(async () => {
+      const already = new Set((await db.all<{ manifest: string }>(`SELECT manifest FROM backup_retired WHERE node = ? AND manifest IN (${marks})`, [from, ...names])).map((row) => row.manifest));
+      const fresh = request.manifests.filter((cid) => !already.has(cid.toString()));
+      const at = this.#now();
+      for (const cid of fresh) await db.run('INSERT INTO backup_retired (manifest, node, retired_at) VALUES (?, ?, ?) ON CONFLICT (manifest, node) DO NOTHING', [cid.toString(), from, at]);
+      await this.#convertLegacyPins(from);
+      const held = await db.all<{ envelope: string | null }>(`SELECT envelope FROM backup_deposits WHERE node = ? AND manifest IN (${marks})`, [from, ...names]);
+      let unpinned = 0;
+      for (const row of held) {
+        if (row.envelope === null) continue;
+        await store.unpin(row.envelope);
+        unpinned++;
+      }
+      const audit = fresh.length === 0 ? null : await this.#appendAudit({ event: 'retire', manifests: fresh, node: from, issued: request.issued, request: bytes });
+      return { unpinned, audit, fresh };
+    });
+    if (fresh.length > 0) this.#options.onEvent?.({ event: 'backup-retired', node: from, manifests: fresh.map((cid) => cid.toString()), unpinned, audit: audit?.toString() ?? null });
+    await this.#options.messenger.send(from, { type: MESSAGE_TYPES.retired, body: encodeRetiredNotice(request.manifests) });
+  }
+
+  /**
+   * Backups deposited before retention were pinned as one recursive pin of their manifest, which
+   * holds every earlier backup through `prev`. Re-pins a node's such backups in parts (their blocks
+   * are local), the retired ones without their body. Call inside {@link #serialised}.
+   */
+  async #convertLegacyPins(node: string): Promise<void> {
+    const { db, store } = this.#options;
+    const legacy = await db.all<{ manifest: string }>('SELECT manifest FROM backup_deposits WHERE node = ? AND envelope IS NULL', [node]);
+    if (legacy.length === 0) return;
+    const manifests = await Promise.all(legacy.map(async (row) => ({ cid: CID.parse(row.manifest), manifest: await readManifest(store, row.manifest, { timeoutMs: 60_000 }) })));
+    // Every such manifest was a recursive root; unpinning all first leaves no stale root holding a retired body.
+    for (const { cid } of manifests) await store.unpin(cid).catch(() => undefined);
+    for (const { cid, manifest } of manifests) {
+      if ((await this.#isRetired(cid, node)) === undefined) await store.pin(manifest.envelope);
+      await store.pin(manifest.identity);
+      await store.pin(cid, { recursive: false });
+      await db.run('UPDATE backup_deposits SET envelope = ?, size = ? WHERE manifest = ?', [manifest.envelope.toString(), manifest.size, cid.toString()]);
+    }
+  }
+
   /** Runs `work` after every earlier audit turn (one chain, one head). */
   #serialised<T>(work: () => Promise<T>): Promise<T> {
     const turn = this.#audit.then(work);
@@ -264,11 +415,25 @@ export class BackupFiduciary {
   async #appendAudit(entry: AuditEntry): Promise<CID> {
     const head = await this.#options.db.get<{ seq: number; cid: string }>('SELECT seq, cid FROM backup_audit ORDER BY seq DESC LIMIT 1');
     const at = this.#now();
-    const { event, manifest, node, requester, issued } = entry;
-    const body =
-      event === 'release'
-        ? { v: BACKUP_VERSION, event, manifest, node, requester, issued, index: entry.index, at }
-        : { v: BACKUP_VERSION, event, code: entry.code, manifest, node, requester, issued, at };
+    let body: Record<string, unknown>;
+    let row: { manifest: string; node: string; requester: string };
+    switch (entry.event) {
+      case 'release':
+      case 'release-refused': {
+        const { event, manifest, node, requester, issued } = entry;
+        body = event === 'release' ? { v: BACKUP_VERSION, event, manifest, node, requester, issued, index: entry.index, at } : { v: BACKUP_VERSION, event, code: entry.code, manifest, node, requester, issued, at };
+        row = { manifest: manifest.toString(), node, requester };
+        break;
+      }
+      case 'retire':
+        body = { v: BACKUP_VERSION, event: entry.event, manifests: [...entry.manifests], node: entry.node, issued: entry.issued, request: entry.request, at };
+        row = { manifest: entry.manifests.map((cid) => cid.toString()).join(' '), node: entry.node, requester: entry.node };
+        break;
+      case 'retire-refused':
+        body = { v: BACKUP_VERSION, event: entry.event, code: entry.code, reason: entry.reason.slice(0, 512), manifests: [...entry.manifests], requester: entry.requester, issued: entry.issued, at };
+        row = { manifest: entry.manifests.map((cid) => cid.toString()).join(' '), node: entry.requester, requester: entry.requester };
+        break;
+    }
     const envelope = await sealEnvelope({
       from: this.#options.signer,
       to: [{ id: this.id, publicKey: this.#options.recipient.publicKey }],
@@ -281,11 +446,11 @@ export class BackupFiduciary {
     await this.#options.db.run('INSERT INTO backup_audit (seq, cid, manifest, requester, at, node, event) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       Number(head?.seq ?? 0) + 1,
       cid.toString(),
-      manifest.toString(),
-      requester,
+      row.manifest,
+      row.requester,
       at,
-      node,
-      event,
+      row.node,
+      entry.event,
     ]);
     return cid;
   }
@@ -298,6 +463,12 @@ export class BackupFiduciary {
   /** The manifests this fiduciary holds for `node`, newest first. */
   async deposits(node: string): Promise<string[]> {
     const rows = await this.#options.db.all<{ manifest: string }>('SELECT manifest FROM backup_deposits WHERE node = ? ORDER BY created DESC', [node]);
+    return rows.map((row) => row.manifest);
+  }
+
+  /** The backups of `node` this fiduciary retired (on the node's request), newest retirement first. */
+  async retired(node: string): Promise<string[]> {
+    const rows = await this.#options.db.all<{ manifest: string }>('SELECT manifest FROM backup_retired WHERE node = ? ORDER BY retired_at DESC, manifest', [node]);
     return rows.map((row) => row.manifest);
   }
 

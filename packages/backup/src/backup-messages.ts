@@ -8,28 +8,38 @@
  * | `milagro/backup/release-request` | restoring node → fiduciary | `{ v, manifest, issued, proof }` |
  * | `milagro/backup/release` | fiduciary → restoring node | `{ v, manifest, group, index, header, value, audit }` |
  * | `milagro/backup/refusal` | fiduciary → either | `{ v, manifest, code, message }` |
+ * | `milagro/backup/retire` | node → fiduciary | `{ v, manifests, issued, sig }` (signed by the node, retire-request.ts) |
+ * | `milagro/backup/retired` | fiduciary → node | `{ v, manifests }` (released) |
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { COMPOSITE_SIGNATURE_LENGTHS } from '@milagro/crypto';
 import type { EnvelopeShare } from '@milagro/envelope';
 import { CID } from 'multiformats/cid';
-import { BACKUP_VERSION, MESSAGE_TYPES } from './constants.js';
+import { BACKUP_VERSION, MAX_RETIRE_MANIFESTS, MESSAGE_TYPES } from './constants.js';
 import { BackupError } from './errors.js';
 
 /** True for the message types a backup fiduciary handles (for `NodeInbox.claim`). */
 export function isFiduciaryMessageType(type: string): boolean {
-  return type === MESSAGE_TYPES.deposit || type === MESSAGE_TYPES.releaseRequest;
+  return type === MESSAGE_TYPES.deposit || type === MESSAGE_TYPES.releaseRequest || type === MESSAGE_TYPES.retire;
 }
 
 /** True for the message types a node making or restoring a backup reads. */
 export function isBackupReplyType(type: string): boolean {
-  return type === MESSAGE_TYPES.deposited || type === MESSAGE_TYPES.release || type === MESSAGE_TYPES.refusal;
+  return type === MESSAGE_TYPES.deposited || type === MESSAGE_TYPES.release || type === MESSAGE_TYPES.refusal || type === MESSAGE_TYPES.retired;
 }
 
 export interface ReleaseRequest {
   readonly manifest: CID;
   readonly issued: number;
   readonly proof: Uint8Array;
+}
+
+/** A node's signed request that a fiduciary stop keeping some of its backups. */
+export interface RetireRequest {
+  readonly manifests: readonly CID[];
+  readonly issued: number;
+  /** The node's composite signature over the retire claim (retire-request.ts). */
+  readonly signature: Uint8Array;
 }
 
 export interface Release {
@@ -132,4 +142,32 @@ export function decodeRefusal(bytes: Uint8Array): Refusal {
   const message = map['message'];
   if (typeof code !== 'string' || typeof message !== 'string') malformed('refusal: code and message must be text');
   return { manifest: map['manifest'] === null ? undefined : link(map['manifest'], 'refusal'), code, message };
+}
+
+function links(value: unknown, what: string): CID[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RETIRE_MANIFESTS) malformed(`${what}: manifests must be 1..${MAX_RETIRE_MANIFESTS} links`);
+  const out = value.map((item) => link(item, what));
+  if (new Set(out.map((cid) => cid.toString())).size !== out.length) malformed(`${what}: a manifest is named twice`);
+  return out;
+}
+
+export function encodeRetireRequest(request: RetireRequest): Uint8Array {
+  return dagCbor.encode({ v: BACKUP_VERSION, manifests: [...request.manifests], issued: request.issued, sig: request.signature });
+}
+
+export function decodeRetireRequest(bytes: Uint8Array): RetireRequest {
+  const map = decodeMap(bytes, ['v', 'manifests', 'issued', 'sig'], 'retire request');
+  return {
+    manifests: links(map['manifests'], 'retire request'),
+    issued: uint(map['issued'], 'retire request: issued'),
+    signature: bytesOf(map['sig'], COMPOSITE_SIGNATURE_LENGTHS.signature, 'retire request: sig'),
+  };
+}
+
+export function encodeRetiredNotice(manifests: readonly CID[]): Uint8Array {
+  return dagCbor.encode({ v: BACKUP_VERSION, manifests: [...manifests] });
+}
+
+export function decodeRetiredNotice(bytes: Uint8Array): CID[] {
+  return links(decodeMap(bytes, ['v', 'manifests'], 'retired')['manifests'], 'retired');
 }

@@ -6,7 +6,7 @@ import { BackupError } from './errors.js';
 import { decodeManifest, type SignedManifest } from './manifest.js';
 
 /** The content-store calls backups use (an embedded Helia node or Kubo through `@milagro/ipfs`). */
-export type BackupStore = Pick<ContentStore, 'put' | 'get' | 'putDag' | 'getDag' | 'pin'>;
+export type BackupStore = Pick<ContentStore, 'put' | 'get' | 'putDag' | 'getDag' | 'pin' | 'unpin'>;
 
 /** Fetches and decodes a manifest (its signature is checked by `verifyManifest`). */
 export async function readManifest(store: Pick<BackupStore, 'getDag'>, cid: CID | string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SignedManifest> {

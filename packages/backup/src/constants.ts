@@ -19,7 +19,18 @@ export const MESSAGE_TYPES = {
   releaseRequest: 'milagro/backup/release-request',
   release: 'milagro/backup/release',
   refusal: 'milagro/backup/refusal',
+  retire: 'milagro/backup/retire',
+  retired: 'milagro/backup/retired',
 } as const;
+
+/** Signature context of a retire request (the node's own signature, kept in the fiduciary's audit chain). */
+export const RETIRE_CONTEXT = 'milagro/backup/retire/v1';
+
+/** Manifests one retire request may name. */
+export const MAX_RETIRE_MANIFESTS = 256;
+
+/** Backups a node keeps when its config says nothing (`backup.keep`). */
+export const DEFAULT_KEEP = 7;
 
 /** Envelope content type of a fiduciary's audit-chain entry (one per release). */
 export const AUDIT_TYPE = 'milagro/backup/release-audit';
@@ -41,6 +52,9 @@ export const READ_SIZE = 256 * 1024;
 
 /** Where a node keeps the CID of its newest backup manifest, relative to its data dir. */
 export const HEAD_FILE = 'backup/head.json';
+
+/** Where a node records its backups' confirmations and retirements, relative to its data dir. */
+export const RETENTION_FILE = 'backup/retention.json';
 
 /** Where a node keeps its owner's recovery public key, relative to its data dir. */
 export const RECOVERY_FILE = 'backup/recovery.json';

@@ -26,7 +26,11 @@ export type BackupErrorCode =
   /** The service was closed. */
   | 'CLOSED'
   /** A fiduciary refused a release: this node's backups were released too often in its window (try again later). */
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  /** The backup was retired by its node (retention policy): its body is no longer kept; restore a newer one. */
+  | 'RETIRED'
+  /** A fiduciary refused a deposit: it would hold more of this node's backups than its per-node limit. */
+  | 'QUOTA_EXCEEDED';
 
 /** The one error class thrown by `@milagro/backup`. Messages never contain secrets. */
 export class BackupError extends Error {

@@ -6,13 +6,23 @@
 import type { EnvelopeShare } from '@milagro/envelope';
 import { CID } from 'multiformats/cid';
 import type { BackupMessage, BackupMessenger, KeyResolver } from './backup-messenger.js';
-import { decodeManifestNotice, decodeRefusal, decodeRelease, encodeManifestNotice, encodeReleaseRequest, type Refusal } from './backup-messages.js';
+import {
+  decodeManifestNotice,
+  decodeRefusal,
+  decodeRelease,
+  decodeRetiredNotice,
+  encodeManifestNotice,
+  encodeReleaseRequest,
+  encodeRetireRequest,
+  type Refusal,
+} from './backup-messages.js';
 import { readManifest, type BackupStore } from './backup-store.js';
 import { MESSAGE_TYPES } from './constants.js';
 import { BackupError } from './errors.js';
-import { verifyManifest, type SignedManifest } from './manifest.js';
+import { verifyManifest, type ManifestSigner, type SignedManifest } from './manifest.js';
 import { nodeKeyAtBackup } from './node-key.js';
 import { proveRecovery } from './recovery-credential.js';
+import { signRetireClaim } from './retire-request.js';
 
 /** Reads `messenger`'s inbox until `accept` returns true for the messages seen, or `timeoutMs` passes. */
 async function readUntil(messenger: BackupMessenger, timeoutMs: number, accept: (message: BackupMessage) => boolean): Promise<boolean> {
@@ -162,4 +172,74 @@ export async function requestShares(options: RequestSharesOptions): Promise<Coll
   });
   if (!done) throw new BackupError('TIMEOUT', `only ${shares.size} of the ${k} shares needed arrived in time (${refused.length} refused)`);
   return { manifest, manifestCid, nodeSigningKey, shares: [...shares.values()], releasedBy, refused, unreachable };
+}
+
+export interface RetireOptions {
+  readonly messenger: BackupMessenger;
+  /** The node's identity (signs each request; must be the node the backups are of). */
+  readonly signer: ManifestSigner;
+  /** Per fiduciary, the manifests it should stop keeping. */
+  readonly requests: ReadonlyMap<string, readonly CID[]>;
+  /** How long to wait for the answers (default 2 min); those missing are simply not confirmed. */
+  readonly timeoutMs?: number;
+  readonly now?: () => number;
+}
+
+export interface RetireOutcome {
+  /** Fiduciaries that confirmed they released every manifest asked of them. */
+  readonly retiredBy: readonly string[];
+  readonly refused: ReadonlyArray<{ readonly fiduciary: string } & Refusal>;
+  /** Fiduciaries that could not be messaged, or did not answer in time. */
+  readonly unanswered: readonly string[];
+}
+
+/**
+ * Asks each fiduciary, in a request signed by the node, to stop keeping the named backups, and
+ * waits for their answers. Never throws for a missing or refusing fiduciary: the outcome says who
+ * confirmed (retiring is idempotent, so the caller asks the others again later).
+ */
+export async function retireBackups(options: RetireOptions): Promise<RetireOutcome> {
+  const { messenger, signer } = options;
+  const issued = (options.now ?? Date.now)();
+  const waiting = new Map<string, readonly CID[]>();
+  const unanswered: string[] = [];
+  await Promise.all(
+    [...options.requests].map(async ([fiduciary, manifests]) => {
+      if (manifests.length === 0) return;
+      const signature = await signRetireClaim(signer, { node: signer.id, fiduciary, manifests, issued });
+      try {
+        await messenger.send(fiduciary, { type: MESSAGE_TYPES.retire, body: encodeRetireRequest({ manifests, issued, signature }) });
+        waiting.set(fiduciary, manifests);
+      } catch {
+        unanswered.push(fiduciary);
+      }
+    }),
+  );
+  const retiredBy: string[] = [];
+  const refused: Array<{ fiduciary: string } & Refusal> = [];
+  if (waiting.size > 0) {
+    await readUntil(messenger, options.timeoutMs ?? 120_000, (message) => {
+      const manifests = waiting.get(message.from);
+      if (manifests === undefined) return false;
+      try {
+        if (message.type === MESSAGE_TYPES.retired) {
+          const released = decodeRetiredNotice(message.body).map((cid) => cid.toString());
+          if (manifests.every((cid) => released.includes(cid.toString()))) {
+            retiredBy.push(message.from);
+            waiting.delete(message.from);
+          }
+        } else if (message.type === MESSAGE_TYPES.refusal) {
+          const refusal = decodeRefusal(message.body);
+          if (refusal.manifest !== undefined && manifests.some((cid) => cid.equals(refusal.manifest))) {
+            refused.push({ fiduciary: message.from, ...refusal });
+            waiting.delete(message.from);
+          }
+        }
+      } catch {
+        return false;
+      }
+      return waiting.size === 0;
+    });
+  }
+  return { retiredBy, refused, unanswered: [...unanswered, ...waiting.keys()] };
 }

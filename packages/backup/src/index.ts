@@ -21,7 +21,7 @@
  * ```
  */
 export { BackupError, isBackupError, type BackupErrorCode } from './errors.js';
-export { BACKUP_VERSION, MESSAGE_TYPES, AUDIT_TYPE, SNAPSHOT_TYPE, HEAD_FILE, RECOVERY_FILE, DEFAULT_RELEASE_LIMIT } from './constants.js';
+export { BACKUP_VERSION, MESSAGE_TYPES, AUDIT_TYPE, SNAPSHOT_TYPE, HEAD_FILE, RECOVERY_FILE, RETENTION_FILE, DEFAULT_RELEASE_LIMIT, DEFAULT_KEEP } from './constants.js';
 export { packArchive, unpackArchive, isSafeArchivePath, type ArchiveFile, type ArchiveTarget, type UnpackedArchive } from './archive.js';
 export { snapshotFiles, DATA_PREFIX, CONFIG_PREFIX, type SnapshotSource } from './snapshot.js';
 export { decodeManifest, manifestValue, signManifest, verifyManifest, type BackupManifest, type ManifestSigner, type SignedManifest } from './manifest.js';
@@ -33,6 +33,19 @@ export { nodeKeyAtBackup } from './node-key.js';
 export { listBackups, readBackupHead, writeBackupHead, type ListedBackup } from './manifest-chain.js';
 export { readRecoveryPublicKey, writeRecoveryPublicKey } from './recovery-file.js';
 export type { BackupMessage, BackupMessenger, KeyResolver } from './backup-messenger.js';
-export { isFiduciaryMessageType, isBackupReplyType, decodeManifestNotice, type Refusal, type Release, type ReleaseRequest } from './backup-messages.js';
+export { isFiduciaryMessageType, isBackupReplyType, decodeManifestNotice, type Refusal, type Release, type ReleaseRequest, type RetireRequest } from './backup-messages.js';
 export { BackupFiduciary, type BackupFiduciaryOptions, type FiduciaryEvent, type ReleaseLimit } from './backup-fiduciary.js';
-export { depositBackup, requestShares, type DepositOptions, type DepositOutcome, type RequestSharesOptions, type CollectedShares } from './fiduciary-requests.js';
+export { depositBackup, requestShares, retireBackups, type DepositOptions, type DepositOutcome, type RequestSharesOptions, type CollectedShares, type RetireOptions, type RetireOutcome } from './fiduciary-requests.js';
+export { signRetireClaim, verifyRetireClaim, type RetireClaim } from './retire-request.js';
+export {
+  selectForRetirement,
+  isValidKeep,
+  isRetired,
+  retentionCandidate,
+  readRetentionRecord,
+  writeRetentionRecord,
+  withBackup,
+  type RetentionCandidate,
+  type RecordedBackup,
+} from './retention.js';
+export { pruneBackups, type PruneOptions, type PruneOutcome } from './prune-backups.js';

@@ -55,6 +55,10 @@ export class DirectoryBlockStore {
     this.pinned.add(cid.toString());
   }
 
+  async unpin(cid: CID | string): Promise<void> {
+    this.pinned.delete(cid.toString());
+  }
+
   async remove(cid: CID | string): Promise<void> {
     await rm(this.path(cid));
   }
