@@ -123,10 +123,6 @@ type AuditEntry =
   | { readonly event: 'retire'; readonly manifests: readonly CID[]; readonly node: string; readonly issued: number; readonly request: Uint8Array }
   | { readonly event: 'retire-refused'; readonly manifests: readonly CID[]; readonly requester: string; readonly issued: number; readonly code: string; readonly reason: string };
 
-function quoted(cids: readonly CID[]): string {
-  return cids.map((cid) => cid.toString()).join(', ');
-}
-
 function formatWindow(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;

@@ -123,7 +123,8 @@ export interface CollectedShares {
 /**
  * Proves control of the recovery credential to every fiduciary of the backup and collects k shares.
  * Fiduciaries that are offline simply never answer; it is enough that k do.
- * @throws BackupError `NOT_AUTHORISED` (more than n − k refused: wrong secret), `RATE_LIMITED` (refused for too
+ * @throws BackupError `RETIRED` (its node retired it: the fiduciaries no longer keep its body),
+ *   `NOT_AUTHORISED` (more than n − k refused: wrong secret), `RATE_LIMITED` (refused for too
  *   many recent releases, with when the next is possible), `TIMEOUT`, `MALFORMED` / `NOT_FOUND` (manifest)
  */
 export async function requestShares(options: RequestSharesOptions): Promise<CollectedShares> {
@@ -162,6 +163,8 @@ export async function requestShares(options: RequestSharesOptions): Promise<Coll
       return false;
     }
     if (n - refused.length - unreachable.length < k) {
+      const retired = refused.find((r) => r.code === 'RETIRED');
+      if (retired !== undefined) throw new BackupError('RETIRED', `backup ${manifestCid.toString()} is RETIRED (${refused.filter((r) => r.code === 'RETIRED').length} of ${n} fiduciaries no longer keep it): ${retired.message}`);
       const limited = refused.find((r) => r.code === 'RATE_LIMITED');
       if (limited !== undefined) {
         throw new BackupError('RATE_LIMITED', `${refused.length} of ${n} fiduciaries refused the release, ${refused.filter((r) => r.code === 'RATE_LIMITED').length} for too many recent releases of this node's backups: ${limited.message}`);

@@ -140,7 +140,14 @@ export function fiduciaryKey(party: Party): { readonly id: string; readonly publ
 export function backUpNode(
   node: Party,
   store: DirectoryBlockStore,
-  options: { readonly source: { dataDir: string; configFile: string }; readonly fiduciaries: ReadonlyArray<{ readonly id: string; readonly publicKey: Uint8Array }>; readonly threshold: number; readonly secret: string },
+  options: {
+    readonly source: { dataDir: string; configFile: string };
+    readonly fiduciaries: ReadonlyArray<{ readonly id: string; readonly publicKey: Uint8Array }>;
+    readonly threshold: number;
+    readonly secret: string;
+    /** The node's previous manifest. */
+    readonly prev?: CID;
+  },
 ): ReturnType<typeof createBackup> {
   return createBackup({
     source: options.source,
@@ -150,6 +157,7 @@ export function backUpNode(
     fiduciaries: [...options.fiduciaries],
     threshold: options.threshold,
     recovery: recoveryPublicKey(options.secret),
+    ...(options.prev === undefined ? {} : { prev: options.prev }),
   });
 }
 
@@ -166,12 +174,25 @@ export class FiduciaryParty {
     return this.party.id;
   }
 
-  static async start(name: string, dir: string, store: DirectoryBlockStore, bus: MemoryBus, options: { now?: () => number } = {}): Promise<FiduciaryParty> {
-    const party = await createParty(name, store);
-    const db = await openSqliteDatabase({ path: join(dir, `${name}.sqlite`) });
+  /**
+   * Starts a fiduciary on a SQLite file in `dir` (or `options.open()`). With `options.party` it is a
+   * restart of that fiduciary: it reads only the messages sent from now on.
+   */
+  static async start(
+    name: string,
+    dir: string,
+    store: DirectoryBlockStore,
+    bus: MemoryBus,
+    options: { now?: () => number; party?: Party; open?: () => Promise<SqlDatabase>; maxBytesPerNode?: number } = {},
+  ): Promise<FiduciaryParty> {
+    const party = options.party ?? (await createParty(name, store));
+    const db = options.open === undefined ? await openSqliteDatabase({ path: join(dir, `${name}.sqlite`) }) : await options.open();
     const events: FiduciaryEvent[] = [];
+    const messenger = bus.messenger(party.id);
+    if (options.party !== undefined) await messenger.consumed(bus.inbox(party.id).length);
     const service = await BackupFiduciary.open({
-      messenger: bus.messenger(party.id),
+      messenger,
+      ...(options.maxBytesPerNode === undefined ? {} : { maxBytesPerNode: options.maxBytesPerNode }),
       store,
       resolver: new IdentityResolver({ store }),
       signer: identitySigner(party.identity, party.keyStore),
