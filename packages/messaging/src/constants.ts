@@ -57,3 +57,15 @@ export const DEFAULT_STORE_RETRY_MS = 60_000;
 /** First wait before storing an envelope again; doubles up to {@link STORE_RETRY_LONGEST_MS}. */
 export const STORE_RETRY_FIRST_MS = 250;
 export const STORE_RETRY_LONGEST_MS = 5_000;
+
+/**
+ * Content types under this prefix are messaging's own (a chain close); `send` refuses them, so an
+ * application can never forge one to its peers' messaging layer.
+ */
+export const RESERVED_TYPE_PREFIX = 'milagro/messaging/';
+
+/** Envelope content type of a chain close (docs/specs/messaging-v1.md §7). */
+export const CHAIN_CLOSE_TYPE = 'milagro/messaging/close-chains';
+
+/** Most roots a chain close may name (in `roots` and `keep` together). */
+export const MAX_CLOSE_ROOTS = 1024;

@@ -24,10 +24,11 @@
  * ```
  */
 export { MessagingError, isMessagingError, type MessagingErrorCode } from './errors.js';
-export { MESSAGING_VERSION, TOPIC_PREFIX } from './constants.js';
+export { CHAIN_CLOSE_TYPE, MESSAGING_VERSION, TOPIC_PREFIX } from './constants.js';
 export {
   Messenger,
   messagingTopic,
+  type CloseOptions,
   type DeliveredMessage,
   type MessagingStats,
   type MessengerOptions,

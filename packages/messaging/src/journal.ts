@@ -25,7 +25,18 @@ export type JournalRecord =
    * restored from a backup), before the messenger starts on it: continuing the old chains would fork
    * them. Their unacknowledged envelopes are still announced until acknowledged.
    */
-  | { readonly k: 'chains-closed' };
+  | { readonly k: 'chains-closed' }
+  /**
+   * This journal sent `to` the chain close `cid` (docs/specs/messaging-v1.md §6): an envelope of its own,
+   * outside every chain, closing chains of this identity at that recipient. Acknowledged by an `acked`
+   * record of `cid`, as any envelope.
+   */
+  | { readonly k: 'close-sent'; readonly to: string; readonly cid: CID }
+  /**
+   * The chain close `cid` from `from` closed these chains (named by their roots) in this inbox: their
+   * envelopes stay duplicates, nothing may extend them, and they no longer count toward the sender's cap.
+   */
+  | { readonly k: 'closed'; readonly from: string; readonly cid: CID; readonly roots: readonly CID[] };
 
 /**
  * Where a messenger keeps its journal. `append` must be durable when it resolves (the messenger
@@ -86,6 +97,13 @@ export function parseRecord(value: unknown): JournalRecord | undefined {
       return count(position) ? { k: 'consumed', position } : undefined;
     case 'chains-closed':
       return { k: 'chains-closed' };
+    case 'close-sent':
+      return typeof map['to'] === 'string' && cid !== null ? { k: 'close-sent', to: map['to'], cid } : undefined;
+    case 'closed': {
+      const roots = Array.isArray(map['roots']) ? map['roots'].map((root) => CID.asCID(root)) : [null];
+      if (typeof map['from'] !== 'string' || cid === null || roots.some((root) => root === null)) return undefined;
+      return { k: 'closed', from: map['from'], cid, roots: roots as CID[] };
+    }
     default:
       return undefined;
   }

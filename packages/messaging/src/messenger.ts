@@ -22,6 +22,7 @@ import { CID } from 'multiformats/cid';
 import {
   ACK_MAX_DELAY_MS,
   ACK_SIGNATURE_CONTEXT,
+  CHAIN_CLOSE_TYPE,
   DEFAULT_FETCH_TIMEOUT_MS,
   DEFAULT_MAX_CHAINS_PER_SENDER,
   DEFAULT_MAX_ENVELOPE_BYTES,
@@ -30,11 +31,13 @@ import {
   DEFAULT_STORE_RETRY_MS,
   MAX_CATCH_UP,
   MAX_INLINE_ENVELOPE_BYTES,
+  RESERVED_TYPE_PREFIX,
   RETRY_WINDOW,
   STORE_RETRY_FIRST_MS,
   STORE_RETRY_LONGEST_MS,
   TOPIC_PREFIX,
 } from './constants.js';
+import { decodeChainClose, encodeChainClose } from './chain-close.js';
 import { MessagingError } from './errors.js';
 import type { JournalRecord, MessagingJournal } from './journal.js';
 import { acknowledgementSignedBytes, decodeFrame, encodeFrame, FrameError, isIdentityId, type Acknowledgement, type Announcement } from './wire.js';
@@ -55,8 +58,10 @@ export type RejectionReason =
   | 'not-addressed'
   /** The envelope does not extend the sender's chain as this inbox holds it (a second successor of an envelope: a fork). */
   | 'broken-chain'
-  /** The envelope starts a new chain, but the sender already has `maxChainsPerSender` chains to this inbox. */
+  /** The envelope starts a new chain, but the sender already has `maxChainsPerSender` open chains to this inbox. */
   | 'too-many-chains'
+  /** The envelope belongs to a chain its sender closed (a replay of an old chain, or a node that kept sending on it). */
+  | 'chain-closed'
   /** The envelope verifies but does not decrypt. */
   | 'undecryptable'
   /** The envelope could not be fetched in time (transient: the sender will announce it again). */
@@ -89,6 +94,8 @@ export interface MessagingStats {
   duplicates: number;
   /** Announcements left for later ones to fill: a gap behind them, and more from the sender queued. */
   deferred: number;
+  /** Senders' chains closed in this inbox by their chain closes. */
+  closedChains: number;
   /** Refused messages and acknowledgements by reason. */
   rejected: Record<RejectionReason, number>;
 }
@@ -126,8 +133,29 @@ export interface MessengerOptions {
    * keys); an envelope that would start one more is refused as `too-many-chains`.
    */
   readonly maxChainsPerSender?: number;
+  /**
+   * Set on a node that is its identity's only sender (not on replicas): each new chain it starts to a
+   * recipient (an empty journal, or one whose chains were closed) comes with a chain close of every
+   * other chain of the identity at that recipient, so setting the identity up afresh again and again
+   * never reaches `maxChainsPerSender` there. On a replica it would close the others' live chains.
+   * Default false: then only chains this journal can name are closed (after `chains-closed`, and by
+   * `close({ retireChains: true })`).
+   */
+  readonly closeOtherChains?: boolean;
   /** Told about each refused message (for logs and metrics). */
   readonly onRejected?: (rejection: Rejection) => void;
+}
+
+/** Options of {@link Messenger.close}. */
+export interface CloseOptions {
+  /**
+   * Before closing, end this journal's chains and close them at their recipients (a replica or a node
+   * whose journal does not outlive it, shutting down for good): once each recipient acknowledged
+   * everything sent to it, a chain close naming the chain is sent and awaited. Sending stops at once.
+   */
+  readonly retireChains?: boolean;
+  /** How long `retireChains` waits for acknowledgements, in ms (default 30,000). What is not acknowledged by then is retried on the next start of this journal. */
+  readonly timeoutMs?: number;
 }
 
 /** A message to send: an application content type and the plaintext body. */
@@ -184,6 +212,8 @@ export interface ReadOptions {
 }
 
 interface Outbox {
+  /** The chain's first envelope (its name at the recipient); a chain close's outbox holds the close alone. */
+  root?: CID;
   head?: CID;
   /** The head's bytes when they travel inline in announcements. */
   inline?: Uint8Array;
@@ -224,6 +254,17 @@ interface Inbox {
   readonly chains: Map<string, InboundChain>;
   /** Every envelope CID held from this sender, with its chain: replays of old ones are duplicates, not forks. */
   readonly held: Map<string, InboundChain>;
+  /** Roots of the sender's closed chains (and its chain closes): nothing may extend or start them. */
+  readonly closed: Set<string>;
+}
+
+/** A chain close this journal owes a recipient, sent once everything sent to it before is acknowledged. */
+interface CloseDue {
+  /** Chains closed by name (ended by `chains-closed`). */
+  readonly roots: CID[];
+  /** Also every other chain of this identity the recipient holds, except `keep` (`closeOtherChains`). */
+  others: boolean;
+  keep?: CID;
 }
 
 /** Chains of one sender owed an acknowledgement, and the timer that sends them at the latest. */
@@ -263,6 +304,7 @@ function emptyStats(): MessagingStats {
     received: 0,
     duplicates: 0,
     deferred: 0,
+    closedChains: 0,
     rejected: {
       malformed: 0,
       'unknown-sender': 0,
@@ -272,6 +314,7 @@ function emptyStats(): MessagingStats {
       'not-addressed': 0,
       'broken-chain': 0,
       'too-many-chains': 0,
+      'chain-closed': 0,
       undecryptable: 0,
       unavailable: 0,
       'bad-ack': 0,
@@ -307,12 +350,17 @@ export class Messenger {
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
   readonly #maxChains: number;
+  readonly #closeOtherChains: boolean;
   readonly #signer: ReturnType<typeof identitySigner>;
   readonly #recipientKey: Awaited<ReturnType<typeof identityRecipientKey>>;
   /** The chain this journal extends to each recipient. */
   readonly #outboxes = new Map<string, Outbox>();
   /** Chains a `chains-closed` record ended that still have unacknowledged envelopes, by recipient. */
   readonly #closedOutboxes = new Map<string, Outbox[]>();
+  /** Chain closes owed, by recipient. */
+  readonly #closeDue = new Map<string, CloseDue>();
+  /** Set by `close({ retireChains })`: no more sends. */
+  #retiring = false;
   readonly #inboxes = new Map<string, Inbox>();
   readonly #entries: InboxEntry[] = [];
   readonly #opened = new Map<number, Opened>();
@@ -341,6 +389,7 @@ export class Messenger {
     this.#retryInitialMs = positive(options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS, 'retryInitialMs');
     this.#retryMaxMs = Math.max(this.#retryInitialMs, positive(options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, 'retryMaxMs'));
     this.#maxChains = positive(options.maxChainsPerSender ?? DEFAULT_MAX_CHAINS_PER_SENDER, 'maxChainsPerSender');
+    this.#closeOtherChains = options.closeOtherChains === true;
     this.#signer = identitySigner(options.identity, options.keyStore);
     this.#recipientKey = recipientKey;
   }
@@ -372,6 +421,7 @@ export class Messenger {
     }
     await options.pubsub.subscribe(messagingTopic(messenger.#me), messenger.#onFrame);
     for (const [to, outbox] of messenger.#allOutboxes()) messenger.#scheduleRetry(to, outbox, { now: true });
+    for (const to of messenger.#closeDue.keys()) messenger.#sendDueClose(to);
     return messenger;
   }
 
@@ -417,6 +467,8 @@ export class Messenger {
     if (!isIdentityId(to)) throw new MessagingError('INVALID_ARGUMENT', 'the recipient must be an identity CID string');
     if (to === this.#me) throw new MessagingError('INVALID_ARGUMENT', 'a messenger does not send to itself');
     if (!(message?.body instanceof Uint8Array)) throw new MessagingError('INVALID_ARGUMENT', 'the body must be a Uint8Array');
+    if (typeof message.type === 'string' && message.type.startsWith(RESERVED_TYPE_PREFIX)) throw new MessagingError('INVALID_ARGUMENT', `content types under ${RESERVED_TYPE_PREFIX} are messaging's own`);
+    if (this.#retiring) throw new MessagingError('CLOSED', 'the messenger is retiring its chains');
     return this.#serialised(`out:${to}`, () => this.#send(to, message));
   }
 
@@ -462,7 +514,9 @@ export class Messenger {
    * Stops listening and retrying, waits for work in progress, and closes the journal. Pending
    * `acknowledged` promises reject with `CLOSED`; their messages are re-announced on the next start.
    */
-  async close(): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    if (options.retireChains === true && !this.#retiring) await this.#retire(options.timeoutMs ?? 30_000);
     if (this.#closed) return;
     this.#closed = true;
     await this.#options.pubsub.unsubscribe(messagingTopic(this.#me), this.#onFrame).catch(() => undefined);
@@ -476,6 +530,21 @@ export class Messenger {
     }
     for (const wake of [...this.#entryWaiters]) wake();
     await this.#options.journal.close();
+  }
+
+  /**
+   * Ends every chain of this journal (a `chains-closed` record, as a restore appends) and waits until
+   * each recipient acknowledged everything sent to it and the chain close naming its chains.
+   */
+  async #retire(timeoutMs: number): Promise<void> {
+    this.#retiring = true;
+    // Sends already queued finish first: a `sent` record after `chains-closed` would start a new chain.
+    await Promise.allSettled([...this.#queues].filter(([queue]) => queue.startsWith('out:')).map(([, work]) => work));
+    await this.#append([{ k: 'chains-closed' }]);
+    this.#endChains();
+    for (const to of this.#closeDue.keys()) this.#sendDueClose(to);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (this.#closeDue.size > 0 || this.unacknowledged().envelopes > 0)) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   // --- sending -------------------------------------------------------------------------------
@@ -506,6 +575,7 @@ export class Messenger {
     const { cid, bytes } = await this.#store(envelope);
     const seq = outbox.seq + 1;
     await this.#append([{ k: 'sent', to, cid, seq }]);
+    if (seq === 1) this.#chainStarted(to, outbox, cid);
     outbox.head = cid;
     outbox.inline = bytes.length <= MAX_INLINE_ENVELOPE_BYTES ? bytes : undefined;
     outbox.seq = seq;
@@ -516,7 +586,80 @@ export class Messenger {
     acknowledged.catch(() => undefined); // a caller that never awaits it must not see an unhandled rejection
     this.#publishAnnouncement(to, outbox, true);
     this.#scheduleRetry(to, outbox);
+    if (seq === 1) this.#sendDueClose(to);
     return { cid, seq, acknowledged };
+  }
+
+  /** A new chain to `to` starts at `root` (sending, or replaying its `sent` record). */
+  #chainStarted(to: string, outbox: Outbox, root: CID): void {
+    outbox.root = root;
+    if (!this.#closeOtherChains) return;
+    let due = this.#closeDue.get(to);
+    if (due === undefined) this.#closeDue.set(to, (due = { roots: [], others: true }));
+    due.others = true;
+    due.keep = root;
+  }
+
+  /**
+   * Ends every current outbox chain (a `chains-closed` record): the next envelope to each recipient
+   * starts a new chain; unacknowledged envelopes of the old ones are still announced until
+   * acknowledged, and then each recipient is sent a chain close naming the old chains.
+   */
+  #endChains(): void {
+    for (const [to, outbox] of this.#outboxes) {
+      for (const [cid, seq] of outbox.unacked) if (seq <= outbox.ackedSeq) outbox.unacked.delete(cid);
+      if (outbox.unacked.size > 0) this.#closedOutboxes.set(to, [...(this.#closedOutboxes.get(to) ?? []), outbox]);
+      if (outbox.root === undefined) continue;
+      let due = this.#closeDue.get(to);
+      if (due === undefined) this.#closeDue.set(to, (due = { roots: [], others: false }));
+      due.roots.push(outbox.root);
+      if (due.keep?.equals(outbox.root) === true) due.keep = undefined;
+    }
+    this.#outboxes.clear();
+  }
+
+  /** Sends the chain close owed to `to`, if any, once nothing sent to it before waits for an acknowledgement. */
+  #sendDueClose(to: string): void {
+    if (this.#closed || !this.#closeDue.has(to)) return;
+    void this.#serialised(`out:${to}`, () => this.#sendClose(to)).catch(() => {
+      // The recipient did not resolve or the store failed: try again later (the close stays owed).
+      const timer = setTimeout(() => this.#sendDueClose(to), this.#retryMaxMs);
+      timer.unref?.();
+    });
+  }
+
+  /**
+   * Seals, stores, journals and announces a chain close to `to` (docs/specs/messaging-v1.md §7). It waits
+   * until everything sent to `to` on the chains it closes is acknowledged: the recipient may still want
+   * those envelopes, and once their chain is closed it would refuse them.
+   */
+  async #sendClose(to: string): Promise<void> {
+    const due = this.#closeDue.get(to);
+    if (this.#closed || due === undefined || (this.#closedOutboxes.get(to)?.length ?? 0) > 0) return;
+    let recipient: ResolvedIdentity;
+    try {
+      recipient = await this.#options.resolver.resolve(to, { timeoutMs: this.#fetchTimeoutMs });
+    } catch (cause) {
+      throw new MessagingError('RECIPIENT_UNAVAILABLE', `identity ${to} cannot be messaged: ${isPkiError(cause) ? cause.code : 'resolution failed'}`, { cause });
+    }
+    const body = encodeChainClose({ roots: due.roots, others: due.others, keep: due.others && due.keep !== undefined ? [due.keep] : [] });
+    const envelope = await sealEnvelope({ from: this.#signer, to: [{ id: to, publicKey: recipient.keys.kem }], type: CHAIN_CLOSE_TYPE, typeVersion: 1, body });
+    const { cid, bytes } = await this.#store(envelope);
+    if (this.#closeDue.get(to) !== due) return; // owed no more, or owed differently: the next call seals it
+    await this.#append([{ k: 'close-sent', to, cid }]);
+    const outbox = this.#closeSent(to, cid);
+    outbox.inline = bytes.length <= MAX_INLINE_ENVELOPE_BYTES ? bytes : undefined;
+    outbox.announcedAt.set(1, performance.now());
+    this.#publishAnnouncement(to, outbox, true);
+    this.#scheduleRetry(to, outbox);
+  }
+
+  /** The chain close `cid` to `to` is journaled: it is owed no more, and waits for its acknowledgement. */
+  #closeSent(to: string, cid: CID): Outbox {
+    this.#closeDue.delete(to);
+    const outbox: Outbox = { root: cid, head: cid, seq: 1, ackedSeq: 0, unacked: new Map([[cid.toString(), 1]]), waiters: new Map(), attempt: 1, announcedAt: new Map(), recoverTo: 0 };
+    this.#closedOutboxes.set(to, [...(this.#closedOutboxes.get(to) ?? []), outbox]);
+    return outbox;
   }
 
   /** Stores and pins an envelope (the block alone: its chain is pinned block by block). */
@@ -655,6 +798,7 @@ export class Messenger {
       outbox.timer = undefined;
       outbox.recoverTo = 0;
       this.#forgetClosed(ack.from, outbox);
+      this.#sendDueClose(ack.from);
     } else if (outbox.ackedSeq < outbox.recoverTo) {
       this.#stats.reannounced += 1;
       this.#publishAnnouncement(ack.from, outbox, false);
@@ -702,7 +846,7 @@ export class Messenger {
     const from = announcement.from;
     try {
       // Only a sender whose envelope verified gets an inbox: announcements cost an attacker nothing.
-      const inbox = this.#inboxes.get(from) ?? { chains: new Map<string, InboundChain>(), held: new Map<string, InboundChain>() };
+      const inbox = this.#inboxes.get(from) ?? { chains: new Map<string, InboundChain>(), held: new Map<string, InboundChain>(), closed: new Set<string>() };
       const holding = inbox.held.get(announcement.cid.toString());
       if (holding !== undefined) {
         this.#stats.duplicates += 1;
@@ -750,6 +894,13 @@ export class Messenger {
       const envelope = decodeOrRefuse(bytes);
       if (envelope.header.from !== from) throw new Refusal('bad-signature', `envelope ${cid.toString()} is from ${envelope.header.from}, announced as from ${from}`);
       const prev = envelope.header.prev;
+      if (envelope.header.type === CHAIN_CLOSE_TYPE) {
+        // A chain close stands alone: it is no chain's envelope, and nothing extends it.
+        if (!announced) throw new Refusal('chain-closed', `${chain[chain.length - 1]!.cid.toString()} extends the chain close ${cid.toString()}`);
+        if (prev !== undefined) throw new Refusal('malformed', `the chain close ${cid.toString()} has a prev`);
+        await this.#receiveClose(from, cid, bytes, senderKey, inbox);
+        return;
+      }
       const predecessor = prev === undefined ? undefined : inbox.held.get(prev.toString());
       const extendsHead = prev === undefined || predecessor?.head.equals(prev) === true;
       if (announced && !extendsHead && this.#queued(from) > 1) throw new Deferred();
@@ -760,10 +911,19 @@ export class Messenger {
       // afresh from its keys). Reaching an envelope held here ends the walk: at its chain's head it
       // extends that chain; anywhere else this is a second successor within one chain, a fork.
       if (prev === undefined) {
-        if (inbox.chains.size >= this.#maxChains) throw new Refusal('too-many-chains', `${cid.toString()} starts a new chain, but this sender already has ${inbox.chains.size}`);
+        if (inbox.closed.has(cid.toString())) throw new Refusal('chain-closed', `${announcement.cid.toString()} belongs to the chain ${cid.toString()}, which its sender closed`);
+        if (inbox.chains.size >= this.#maxChains) {
+          throw new Refusal(
+            'too-many-chains',
+            `${cid.toString()} starts a new chain, but sender ${from} already has ${inbox.chains.size} open chains here (maxChainsPerSender ${this.#maxChains}). ` +
+              "Its operator should close the old ones (a node that is its identity's only sender does so itself with closeOtherChains; a replica shutting down for good with close({ retireChains: true })), " +
+              'or this node can raise maxChainsPerSender',
+          );
+        }
         break;
       }
       if (predecessor !== undefined) {
+        if (inbox.closed.has(predecessor.root.toString())) throw new Refusal('chain-closed', `${announcement.cid.toString()} extends the chain ${predecessor.root.toString()}, which its sender closed`);
         if (!extendsHead) throw new Refusal('broken-chain', `${cid.toString()} is a second successor of ${prev.toString()}`);
         extended = predecessor;
         break;
@@ -797,6 +957,42 @@ export class Messenger {
       this.#stats.received += 1;
       for (const wake of [...this.#entryWaiters]) wake();
     }
+  }
+
+  /**
+   * A chain close from `from`, verified: closes the chains it names and, with `others`, every other
+   * open chain of `from` here but those it keeps. Journaled with the roots it closed, so a restart
+   * replays exactly this close, whatever chains arrive later.
+   */
+  async #receiveClose(from: string, cid: CID, bytes: Uint8Array, senderKey: { id: string; publicKey: Uint8Array }, inbox: Inbox): Promise<void> {
+    const opened = await this.#open(bytes, senderKey, cid);
+    const close = opened.typeVersion === 1 ? decodeChainClose(opened.body) : undefined;
+    if (close === undefined) throw new Refusal('malformed', `the chain close ${cid.toString()} has no valid body`);
+    const roots = new Map(close.roots.map((root) => [root.toString(), root]));
+    const keep = new Set(close.keep.map((root) => root.toString()));
+    if (close.others) for (const [key, chain] of inbox.chains) if (!keep.has(key)) roots.set(key, chain.root);
+    const closing = [...roots.values()];
+    await this.#append([{ k: 'closed', from, cid, roots: closing }]);
+    const self = this.#chainsClosed(inbox, cid, closing);
+    this.#inboxes.set(from, inbox);
+    this.#stats.closedChains += closing.filter((root) => !root.equals(cid)).length;
+    this.#markAckDue(from, self);
+  }
+
+  /**
+   * Closes `roots` in `inbox`: they leave the sender's open chains (and its cap), their envelopes stay
+   * held (duplicates when replayed), and nothing may extend or start them. The close `cid` itself is held
+   * as a closed one-envelope chain, so it is acknowledged and its replays are duplicates.
+   */
+  #chainsClosed(inbox: Inbox, cid: CID, roots: readonly CID[]): InboundChain {
+    const self: InboundChain = { root: cid, head: cid, seq: 1 };
+    inbox.held.set(cid.toString(), self);
+    inbox.closed.add(cid.toString());
+    for (const root of roots) {
+      inbox.closed.add(root.toString());
+      inbox.chains.delete(root.toString());
+    }
+    return self;
   }
 
   async #resolveSender(from: string, head: CID): Promise<ResolvedIdentity> {
@@ -908,6 +1104,7 @@ export class Messenger {
       case 'sent': {
         const outbox = this.#outbox(record.to);
         if (record.seq !== outbox.seq + 1) throw new MessagingError('JOURNAL_FAILED', `journal: outbox to ${record.to} jumps from ${outbox.seq} to ${record.seq}`);
+        if (record.seq === 1) this.#chainStarted(record.to, outbox, record.cid);
         outbox.head = record.cid;
         outbox.seq = record.seq;
         outbox.unacked.set(record.cid.toString(), record.seq);
@@ -923,12 +1120,15 @@ export class Messenger {
       case 'chains-closed':
         // The chains recorded so far may have been extended elsewhere (this journal is a restored or
         // copied one): the next envelope to each recipient starts a new chain. Unacknowledged
-        // envelopes of the old ones are still announced until acknowledged.
-        for (const [to, outbox] of this.#outboxes) {
-          for (const [cid, seq] of outbox.unacked) if (seq <= outbox.ackedSeq) outbox.unacked.delete(cid);
-          if (outbox.unacked.size > 0) this.#closedOutboxes.set(to, [...(this.#closedOutboxes.get(to) ?? []), outbox]);
-        }
-        this.#outboxes.clear();
+        // envelopes of the old ones are still announced until acknowledged, then the old chains are
+        // closed at their recipients.
+        this.#endChains();
+        break;
+      case 'close-sent':
+        this.#closeSent(record.to, record.cid);
+        break;
+      case 'closed':
+        this.#chainsClosed(this.#inbox(record.from), record.cid, record.roots);
         break;
       case 'received': {
         const inbox = this.#inbox(record.from);
@@ -990,7 +1190,7 @@ export class Messenger {
   #inbox(from: string): Inbox {
     let inbox = this.#inboxes.get(from);
     if (inbox === undefined) {
-      inbox = { chains: new Map(), held: new Map() };
+      inbox = { chains: new Map(), held: new Map(), closed: new Set() };
       this.#inboxes.set(from, inbox);
     }
     return inbox;
