@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
-import { CID } from 'multiformats/cid';
+import type { CID } from 'multiformats/cid';
 import {
   depositBackup,
   generateRecoverySecret,

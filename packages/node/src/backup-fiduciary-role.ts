@@ -24,6 +24,11 @@ export const backupFiduciarySectionSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Most bytes of backups kept per depositing node (archive sizes; retired backups do not count);
+     * a deposit over it is refused with QUOTA_EXCEEDED. Default: no limit.
+     */
+    maxBytesPerNode: z.number({ message: 'expected a whole number of bytes' }).int({ message: 'expected a whole number of bytes' }).min(1, { message: 'expected at least 1 byte' }).optional(),
   })
   .strict();
 
@@ -34,7 +39,7 @@ export async function startBackupFiduciaryRole(node: NodeInfrastructure, section
   const { logger } = context;
   const events = new Counter({
     name: 'milagro_backup_fiduciary_events_total',
-    help: 'Backup fiduciary events since start: deposit-pinned, share-released, release-rate-limited, request-refused',
+    help: 'Backup fiduciary events since start: deposit-pinned, share-released, release-rate-limited, backup-retired, request-refused',
     labelNames: ['event'] as const,
     registers: [context.registry],
   });
@@ -46,6 +51,7 @@ export async function startBackupFiduciaryRole(node: NodeInfrastructure, section
     recipient: await identityRecipientKey(node.identity, node.keyStore),
     db: node.db,
     releaseLimit: { releases: section.releaseLimit.releases, windowMs: section.releaseLimit.window },
+    ...(section.maxBytesPerNode === undefined ? {} : { maxBytesPerNode: section.maxBytesPerNode }),
     onEvent: (event) => {
       events.inc({ event: event.event });
       if (event.event === 'request-refused' || event.event === 'release-rate-limited') logger.warn(event, event.event);

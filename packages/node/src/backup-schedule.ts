@@ -11,6 +11,11 @@
  * blockstore, so the data dir does not grow by a backup per run and no snapshot holds earlier ones.
  * With Kubo (`ipfs.kubo`, whose repository is outside the data dir) the daemon serves them and they
  * are unpinned there once deposited.
+ *
+ * Retention (`keep`, default 7): once a run's backup has all its required confirmations (at least k
+ * and `confirmations`), the node asks the fiduciaries, in requests it signs, to release the backups
+ * beyond the newest `keep` (docs/specs/backup.md §11). Never before: an unconfirmed backup never
+ * costs an older one its place. Fiduciaries that do not confirm are asked again after the next run.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +23,11 @@ import { join } from 'node:path';
 import {
   BackupError,
   createBackup,
+  DEFAULT_KEEP,
+  pruneBackups,
+  readRetentionRecord,
+  withBackup,
+  writeRetentionRecord,
   decodeManifestNotice,
   depositBackup,
   isBackupError,
@@ -29,6 +39,7 @@ import {
   type BackupMessage,
   type BackupMessenger,
   type BackupStore,
+  type PruneOutcome,
 } from '@milagro/backup';
 import { createEmbeddedNode } from '@milagro/ipfs';
 import type { Messenger } from '@milagro/messaging';
@@ -58,6 +69,16 @@ export const backupSectionSchema = z
     onStart: z.boolean().default(false),
     /** How long a run waits for the confirmations (default '10m'). */
     timeout: durationSchema.prefault(10),
+    /**
+     * Backups kept at the fiduciaries (default 7): after a backup is confirmed, older ones beyond the
+     * newest `keep` are retired (their bodies released). At least 1: the newest is never retired.
+     */
+    keep: z
+      .number({ message: 'expected a whole number of backups to keep (at least 1)' })
+      .int({ message: 'expected a whole number of backups to keep (at least 1)' })
+      .min(1, { message: 'expected at least 1: the newest backup is never retired' })
+      .max(100_000)
+      .default(DEFAULT_KEEP),
   })
   .strict()
   .superRefine((section, context) => {
@@ -93,6 +114,10 @@ export interface ScheduledBackup {
   readonly bytes: number;
   readonly blocks: number;
   readonly pinnedBy: readonly string[];
+  /** Older backups every fiduciary confirmed retiring after this one (retention). */
+  readonly retired: readonly string[];
+  /** Older backups whose retirement some fiduciaries have not confirmed yet (asked again next run). */
+  readonly retirePending: readonly string[];
 }
 
 /** How long a run keeps serving the backup for fiduciaries still pinning it after `confirmations` came in. */
@@ -241,6 +266,10 @@ export class BackupSchedule {
       failures: new Counter({ name: 'milagro_backup_failures_total', help: 'Scheduled backup runs that failed since start (each is tried again at the next tick)', registers }),
       lastBytes: new Gauge({ name: 'milagro_backup_last_size_bytes', help: 'Archive bytes of the newest scheduled backup', registers }),
       lastSeconds: new Gauge({ name: 'milagro_backup_last_duration_seconds', help: 'How long the newest successful run took (snapshot, seal, deposit, confirmations)', registers }),
+      retired: new Counter({ name: 'milagro_backup_retired_total', help: 'Old backups retired (released by every fiduciary) under the retention policy since start', registers }),
+      kept: new Gauge({ name: 'milagro_backup_kept', help: 'Backups of this node its fiduciaries keep (not retired), per its record', registers }),
+      retirePending: new Gauge({ name: 'milagro_backup_retire_pending', help: 'Backups selected for retirement that some fiduciaries have not confirmed releasing yet', registers }),
+      retireFailures: new Counter({ name: 'milagro_backup_retire_failures_total', help: 'Runs whose retention step failed (the backup itself was made; retried after the next run)', registers }),
     };
     this.#metrics.lastSuccess.set(0);
   }
@@ -329,21 +358,64 @@ export class BackupSchedule {
           await new Promise((resolve) => setTimeout(resolve, 250));
           pinnedBy = confirmedBy(session.seen, created.cid, section.fiduciaries);
         }
+        await writeBackupHead(config.dataDir, created.cid, created.manifest.created);
+        await blocks.done([created.cid, created.manifest.envelope]);
+        const record = withBackup(await readRetentionRecord(config.dataDir), {
+          manifest: created.cid.toString(),
+          created: created.manifest.created,
+          fiduciaries: section.fiduciaries,
+          threshold: section.threshold,
+          pinnedBy,
+          retiredBy: [],
+        });
+        await writeRetentionRecord(config.dataDir, record);
+        const pruned = await this.#retire(session, pinnedBy.length >= Math.max(section.threshold, confirmations));
+        return {
+          manifest: created.cid.toString(),
+          prev: prev?.toString() ?? null,
+          files: created.manifest.files,
+          bytes: created.manifest.size,
+          blocks: created.blocks,
+          pinnedBy,
+          retired: pruned?.retired ?? [],
+          retirePending: pruned?.pending.map((p) => p.manifest) ?? [],
+        };
       } finally {
         session.close();
       }
-      await writeBackupHead(config.dataDir, created.cid, created.manifest.created);
-      await blocks.done([created.cid, created.manifest.envelope]);
-      return {
-        manifest: created.cid.toString(),
-        prev: prev?.toString() ?? null,
-        files: created.manifest.files,
-        bytes: created.manifest.size,
-        blocks: created.blocks,
-        pinnedBy,
-      };
     } finally {
       await blocks.close();
+    }
+  }
+
+  /**
+   * Retention after a run whose backup has all its required confirmations (`confirmed`); otherwise
+   * nothing is retired. A failure here is logged and counted, never fails the run.
+   */
+  async #retire(messenger: BackupMessenger, confirmed: boolean): Promise<PruneOutcome | undefined> {
+    const { section, node: config } = this.#config;
+    try {
+      if (!confirmed) {
+        this.#context.logger.info({ event: 'backups-not-retired', reason: 'the new backup lacks confirmations' }, 'no backup retired: the new one is not fully confirmed');
+        return undefined;
+      }
+      const pruned = await pruneBackups({ dataDir: config.dataDir, keep: section.keep, messenger, signer: identitySigner(this.#node.identity, this.#node.keyStore), timeoutMs: Math.min(section.timeout, 120_000) });
+      this.#metrics.retired.inc(pruned.retired.length);
+      this.#metrics.kept.set(pruned.kept.length + pruned.pending.length);
+      this.#metrics.retirePending.set(pruned.pending.length);
+      if (pruned.retired.length + pruned.pending.length + pruned.refused.length > 0) {
+        const line = { event: 'backups-retired', keep: section.keep, retired: pruned.retired, pending: pruned.pending, refused: pruned.refused.map((r) => ({ fiduciary: r.fiduciary, code: r.code, message: r.message })) };
+        if (pruned.refused.length > 0) this.#context.logger.warn(line, 'old backups retired; some fiduciaries refused');
+        else this.#context.logger.info(line, 'old backups retired');
+      }
+      return pruned;
+    } catch (error) {
+      this.#metrics.retireFailures.inc();
+      this.#context.logger.warn(
+        { event: 'backup-retire-failed', code: (error as { code?: unknown }).code ?? null, message: error instanceof Error ? error.message : String(error) },
+        'retiring old backups failed; tried again after the next run',
+      );
+      return undefined;
     }
   }
 
