@@ -3,7 +3,8 @@
  *
  *   backup init-recovery [--force]                                 new recovery secret (shown once); its public key in <dataDir>/backup/recovery.json
  *   backup create --fiduciary <id>... --threshold <k> [--confirmations <m>]   (node stopped) snapshot, seal k-of-n, deposit with the fiduciaries
- *   backup list [--manifest <cid>]                                 the backups reachable from the newest (or <cid>)
+ *   backup list [--manifest <cid>]                                 the backups reachable from the newest (or <cid>), retired ones marked
+ *   backup prune --keep <n>                                        (node stopped) retire the backups beyond the newest n at their fiduciaries
  *   backup verify [--manifest <cid>] [--recovery-secret-env NAME]  restore drill into a temporary directory; the node is not touched
  *   backup restore --manifest <cid> [--recovery-secret-env NAME] [--replace]   restore this node's data dir on a fresh machine
  *   backup fiduciary                                               serve as a backup fiduciary with this node's identity (until SIGTERM)
@@ -17,9 +18,14 @@ import {
   BackupFiduciary,
   createBackup,
   depositBackup,
+  isRetired,
   listBackups,
+  pruneBackups,
   readBackupHead,
   readRecoveryPublicKey,
+  readRetentionRecord,
+  withBackup,
+  writeRetentionRecord,
   requestShares,
   restoreBackup,
   writeBackupHead,
@@ -35,7 +41,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { joinNetwork, openNodeForBackup, temporaryIdentity, waitForPeers, type TemporaryNetwork } from './backup-network.js';
 import { loadMilagroConfig, NODE_FILES, type MilagroConfig } from './config.js';
-import { EXIT_OK, UsageError } from './exit-codes.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from './exit-codes.js';
 import { RECOVERY_FILE, writeRecoveryCredential } from './recovery.js';
 
 /** What a finished backup command prints (the shape `main.ts` reports). */
@@ -53,7 +59,11 @@ actions:
   create --fiduciary <identity>... --threshold <k> [--confirmations <m>] [--timeout <s>]
                               with the node stopped: snapshot its data dir and config, seal it k-of-n to the
                               fiduciaries, store it on IPFS and wait until m of them (default k) pinned it
-  list [--manifest <cid>]     the backups reachable from the newest one (or from <cid>)
+  list [--manifest <cid>]     the backups reachable from the newest one (or from <cid>); those this node retired say RETIRED
+  prune --keep <n> [--timeout <s>]
+                              with the node stopped: ask the fiduciaries, in requests signed by this node, to release the
+                              backups beyond the newest n (only behind a backup k of them confirmed; never the newest).
+                              Exit 1 while some fiduciaries have not confirmed (run it again; repeating is harmless)
   verify [--manifest <cid>] [--recovery-secret-env MILAGRO_RECOVERY_SECRET] [--timeout <s>]
                               restore drill: fetch, release with k fiduciaries, decrypt and check into a
                               temporary directory; the node and its data dir are not touched
@@ -62,7 +72,8 @@ actions:
   fiduciary                   serves as a backup fiduciary with this node's identity until SIGTERM (the node must not run;
                               a running node serves as one with a \`backupFiduciary\` section in its config)
 
-A running node backs itself up on a schedule with a \`backup\` section in its config (fiduciaries, threshold, every).
+A running node backs itself up on a schedule with a \`backup\` section in its config (fiduciaries, threshold, every),
+and retires the backups beyond the newest \`keep\` (default 7) after each confirmed one.
 
 every action: --json, --help`;
 
@@ -78,6 +89,7 @@ const options = {
   manifest: { type: 'string' },
   'recovery-secret-env': { type: 'string', default: 'MILAGRO_RECOVERY_SECRET' },
   timeout: { type: 'string', default: '600' },
+  keep: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false }>>['values'];
@@ -190,6 +202,9 @@ async function create(config: MilagroConfig, configFile: string, values: Values)
     progress(`backup ${created.cid.toString()} sealed: ${created.manifest.files} files, ${created.manifest.size} bytes, ${created.blocks} blocks; waiting for ${confirmations} fiduciaries to pin it`);
     const deposited = await depositBackup({ messenger: node.messenger, manifest: created.cid, fiduciaries, minimum: confirmations, timeoutMs });
     await writeBackupHead(config.dataDir, created.cid, created.manifest.created);
+    // Who confirmed it: `backup prune` retires older backups only behind one k fiduciaries confirmed.
+    const record = withBackup(await readRetentionRecord(config.dataDir), { manifest: created.cid.toString(), created: created.manifest.created, fiduciaries, threshold, pinnedBy: deposited.pinned, retiredBy: [] });
+    await writeRetentionRecord(config.dataDir, record);
     const manifest = created.cid.toString();
     return {
       code: EXIT_OK,
@@ -218,17 +233,59 @@ async function list(config: MilagroConfig, values: Values): Promise<BackupOutcom
   const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
   return withNetwork(config, timeoutMs, async (network) => {
     const backups = await listBackups(network.ipfs.store, head, network.resolver, { timeoutMs: 60_000 });
+    const record = await readRetentionRecord(config.dataDir);
+    const statusOf = (cid: string): 'kept' | 'retired' | 'retiring' => {
+      const entry = record.find((candidate) => candidate.manifest === cid);
+      if (entry === undefined || entry.retiredBy.length === 0) return 'kept';
+      return isRetired(entry) ? 'retired' : 'retiring';
+    };
     const rows = backups.map(({ cid, manifest }) => ({
       manifest: cid.toString(),
+      status: statusOf(cid.toString()),
       created: new Date(manifest.created).toISOString(),
       files: manifest.files,
       bytes: manifest.size,
       threshold: manifest.threshold,
       fiduciaries: manifest.fiduciaries,
     }));
-    const text = rows.map((r) => `${r.created}  ${r.manifest}  ${r.files} files  ${r.bytes} bytes  ${r.threshold} of ${r.fiduciaries.length}`).join('\n');
+    const label = { kept: '', retired: '  RETIRED (its body is released; it cannot be restored)', retiring: '  RETIRING (some fiduciaries have not confirmed)' } as const;
+    const text = rows.map((r) => `${r.created}  ${r.manifest}  ${r.files} files  ${r.bytes} bytes  ${r.threshold} of ${r.fiduciaries.length}${label[r.status]}`).join('\n');
     return { code: EXIT_OK, text: text === '' ? 'no backups' : text, json: { ok: true, node: backups[0]?.manifest.node ?? null, backups: rows } };
   });
+}
+
+async function prune(config: MilagroConfig, values: Values): Promise<BackupOutcome> {
+  const keep = wholeNumber(values.keep, 'keep');
+  if (keep === undefined) throw new UsageError('backup prune needs --keep <n>: how many of the newest backups to keep (at least 1)');
+  if (keep < 1) throw new UsageError('--keep: expected at least 1: the newest backup is never retired');
+  const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
+  if (await nodeIsRunning(config)) {
+    throw new UsageError(
+      config.backup === undefined
+        ? 'the node is running (milagro.run.json names a live process): stop it before `backup prune`'
+        : `the node is running and retires old backups itself after each scheduled backup (its \`backup\` section keeps ${config.backup.keep}): \`backup prune\` is for a stopped node`,
+    );
+  }
+  const head = await readBackupHead(config.dataDir);
+  if (head === undefined) throw new UsageError('this node has no backup yet (no backup/head.json): nothing to prune');
+  const node = await openNodeForBackup(config, NODE_FILES.identityLabelPrefix);
+  try {
+    await waitForPeers(node.network.ipfs, Math.min(timeoutMs, 60_000));
+    const chain = await listBackups(node.network.ipfs.store, head, node.network.resolver, { timeoutMs: 60_000 });
+    progress(`${chain.length} backups in the chain from ${head.toString()}; keeping the newest ${keep}`);
+    const pruned = await pruneBackups({ dataDir: config.dataDir, keep, messenger: node.messenger, signer: identitySigner(node.identity, node.keyStore), chain, timeoutMs });
+    const done = pruned.pending.length === 0;
+    const json = { ok: done, keep, retired: pruned.retired, pending: pruned.pending, refused: pruned.refused.map((r) => ({ fiduciary: r.fiduciary, code: r.code, message: r.message })), kept: pruned.kept };
+    const lines = [
+      `retired ${pruned.retired.length} backups, keeping ${pruned.kept.length}${pruned.retired.length === 0 && pruned.pending.length === 0 ? ' (nothing to retire: within the limit, or no newer backup is confirmed by k fiduciaries)' : ''}`,
+      ...pruned.retired.map((manifest) => `  retired ${manifest}`),
+      ...pruned.pending.map((p) => `  NOT YET retired ${p.manifest}: waiting for ${p.waitingFor.join(', ')} (run prune again)`),
+      ...pruned.refused.map((r) => `  refused by ${r.fiduciary}: ${r.code}: ${r.message}`),
+    ];
+    return { code: done ? EXIT_OK : EXIT_FAILURE, text: lines.join('\n'), json };
+  } finally {
+    await node.close();
+  }
 }
 
 /** Key labels of the nodes a backup may be of: `milagro start`'s, then the single-role servers' (apps/dta-server, mfa-server, custody-server). */
@@ -352,6 +409,7 @@ async function serveFiduciary(config: MilagroConfig): Promise<undefined> {
       recipient: await identityRecipientKey(node.identity, node.keyStore),
       db: node.db,
       ...(config.backupFiduciary === undefined ? {} : { releaseLimit: { releases: config.backupFiduciary.releaseLimit.releases, windowMs: config.backupFiduciary.releaseLimit.window } }),
+      ...(config.backupFiduciary?.maxBytesPerNode === undefined ? {} : { maxBytesPerNode: config.backupFiduciary.maxBytesPerNode }),
       onEvent: (event) => logger.info(event, event.event),
     });
   } catch (error) {
@@ -383,6 +441,8 @@ export async function backup(argv: readonly string[]): Promise<BackupOutcome | u
       return create(config, values.config, values);
     case 'list':
       return list(config, values);
+    case 'prune':
+      return prune(config, values);
     case 'verify':
       return restoreInto(config, values, true);
     case 'restore':
