@@ -7,10 +7,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectKubo, createEmbeddedNode, type IpfsNode } from '@milagro/ipfs';
 import { FileKeyStore, type KeyStore } from '@milagro/keystore';
-import { FileJournal, Messenger } from '@milagro/messaging';
+import { FileJournal, Messenger, type MessengerOptions } from '@milagro/messaging';
 import { createIdentity, IdentityResolver, isPkiError, loadIdentity, type OwnedIdentity } from '@milagro/pki';
 import { openPostgresDatabase, openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
 import { readSecret, type NodeConfig } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface NodeInfrastructure {
   readonly keyStore: KeyStore;
@@ -28,6 +29,12 @@ export interface BootstrapNodeOptions {
   readonly identityLabelPrefix: string;
   /** File name of the SQLite database inside `dataDir` (unused when the config's `database` is PostgreSQL). */
   readonly databaseFile: string;
+  /**
+   * Messenger options the program chooses (docs/adr/0023-chain-close.md): `closeOtherChains` on a node
+   * that is its identity's only sender (never on replicas), so setting it up afresh never exhausts
+   * its peers' `maxChainsPerSender`; `onRejected` to log refusals (`too-many-chains` says what to do).
+   */
+  readonly messaging?: Pick<MessengerOptions, 'closeOtherChains' | 'onRejected'>;
 }
 
 async function openKeyStore(config: NodeConfig): Promise<KeyStore> {
@@ -80,7 +87,9 @@ function openNodeDatabase(config: NodeConfig, databaseFile: string): Promise<Sql
  */
 export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOptions): Promise<NodeInfrastructure> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const opened: Array<() => Promise<void>> = [];
+  // First and released last: no other process opens this data dir while this node has it.
+  const lock = await lockDataDir(config.dataDir);
+  const opened: Array<() => Promise<void>> = [() => lock.release()];
   const close = async (): Promise<void> => {
     for (const step of opened.splice(0).reverse()) await step().catch(() => undefined);
   };
@@ -117,6 +126,7 @@ export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOp
       pubsub: ipfs.pubsub,
       resolver,
       journal: new FileJournal({ path: join(config.dataDir, 'messaging.journal') }),
+      ...options.messaging,
     });
     opened.push(() => messenger.close());
     return { keyStore, ipfs, identity, resolver, messenger, db, close };
