@@ -7,9 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectKubo, createEmbeddedNode, type IpfsNode } from '@milagro/ipfs';
 import { FileKeyStore, type KeyStore } from '@milagro/keystore';
-import { FileJournal, Messenger, type MessengerOptions } from '@milagro/messaging';
+import { FileJournal, Messenger, type MessengerOptions, type Rejection } from '@milagro/messaging';
 import { createIdentity, IdentityResolver, isPkiError, loadIdentity, type OwnedIdentity } from '@milagro/pki';
 import { openPostgresDatabase, openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
+import type { Logger } from 'pino';
 import { readSecret, type NodeConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -35,6 +36,26 @@ export interface BootstrapNodeOptions {
    * its peers' `maxChainsPerSender`; `onRejected` to log refusals (`too-many-chains` says what to do).
    */
   readonly messaging?: Pick<MessengerOptions, 'closeOtherChains' | 'onRejected'>;
+  /**
+   * Where refusals an operator must act on are logged (warn): `too-many-chains` (a peer set up afresh
+   * too often; the detail says what to do) and `chain-closed` (a node still sending on a chain its
+   * identity closed: a copied data dir). Other refusals are counted in the metrics only (anyone on the
+   * topic can cause them).
+   */
+  readonly logger?: Pick<Logger, 'warn'>;
+}
+
+/** Logs the refusals an operator must act on, at most once a minute per sender and reason. */
+function rejectionLog(logger: Pick<Logger, 'warn'>): (rejection: Rejection) => void {
+  const last = new Map<string, number>();
+  return (rejection) => {
+    if (rejection.reason !== 'too-many-chains' && rejection.reason !== 'chain-closed') return;
+    const key = `${rejection.reason} ${rejection.from ?? ''}`;
+    const now = Date.now();
+    if (now - (last.get(key) ?? -Infinity) < 60_000) return;
+    last.set(key, now);
+    logger.warn({ event: 'messaging-refused', reason: rejection.reason, from: rejection.from, cid: rejection.cid }, rejection.detail);
+  };
 }
 
 async function openKeyStore(config: NodeConfig): Promise<KeyStore> {
@@ -127,6 +148,7 @@ export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOp
       resolver,
       journal: new FileJournal({ path: join(config.dataDir, 'messaging.journal') }),
       ...options.messaging,
+      ...(options.logger === undefined ? {} : { onRejected: both(rejectionLog(options.logger), options.messaging?.onRejected) }),
     });
     opened.push(() => messenger.close());
     return { keyStore, ipfs, identity, resolver, messenger, db, close };
@@ -134,4 +156,8 @@ export async function bootstrapNode(config: NodeConfig, options: BootstrapNodeOp
     await close();
     throw error;
   }
+}
+
+function both(first: (rejection: Rejection) => void, second: ((rejection: Rejection) => void) | undefined): (rejection: Rejection) => void {
+  return second === undefined ? first : (rejection) => (first(rejection), second(rejection));
 }
