@@ -214,6 +214,8 @@ export interface ReadOptions {
 interface Outbox {
   /** The chain's first envelope (its name at the recipient); a chain close's outbox holds the close alone. */
   root?: CID;
+  /** A chain close's outbox (not counted in `stats().sent` and `acknowledged`). */
+  readonly closes?: true;
   head?: CID;
   /** The head's bytes when they travel inline in announcements. */
   inline?: Uint8Array;
@@ -516,7 +518,8 @@ export class Messenger {
    */
   async close(options: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
-    if (options.retireChains === true && !this.#retiring) await this.#retire(options.timeoutMs ?? 30_000);
+    // A journal that fails while retiring leaves the chains to the next start of this journal; closing goes on.
+    if (options.retireChains === true && !this.#retiring) await this.#retire(options.timeoutMs ?? 30_000).catch(() => undefined);
     if (this.#closed) return;
     this.#closed = true;
     await this.#options.pubsub.unsubscribe(messagingTopic(this.#me), this.#onFrame).catch(() => undefined);
@@ -657,7 +660,7 @@ export class Messenger {
   /** The chain close `cid` to `to` is journaled: it is owed no more, and waits for its acknowledgement. */
   #closeSent(to: string, cid: CID): Outbox {
     this.#closeDue.delete(to);
-    const outbox: Outbox = { root: cid, head: cid, seq: 1, ackedSeq: 0, unacked: new Map([[cid.toString(), 1]]), waiters: new Map(), attempt: 1, announcedAt: new Map(), recoverTo: 0 };
+    const outbox: Outbox = { closes: true, root: cid, head: cid, seq: 1, ackedSeq: 0, unacked: new Map([[cid.toString(), 1]]), waiters: new Map(), attempt: 1, announcedAt: new Map(), recoverTo: 0 };
     this.#closedOutboxes.set(to, [...(this.#closedOutboxes.get(to) ?? []), outbox]);
     return outbox;
   }
@@ -784,7 +787,7 @@ export class Messenger {
     }
     if (seq <= outbox.ackedSeq) return;
     await this.#append([{ k: 'acked', to: ack.from, cid: ack.cid }]);
-    this.#stats.acknowledged += seq - outbox.ackedSeq;
+    if (outbox.closes !== true) this.#stats.acknowledged += seq - outbox.ackedSeq;
     this.#sampleRoundTrip(outbox, seq);
     outbox.ackedSeq = seq;
     for (const [cid, s] of outbox.unacked) if (s <= seq) outbox.unacked.delete(cid);
