@@ -7,56 +7,30 @@
  * stopped, runs fail (logged, counted) and are tried again at each tick while the node keeps serving.
  * Then, with the node's data dir destroyed, `backup restore` brings back the newest with the other two (the restore mechanics are those of backup-restores-a-dta-with-two-of-three-fiduciaries).
  */
-import { generateSwarmKey } from '@milagro/node';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonRequest } from '../../../tools/jest/dta-cluster.js';
 import { waitFor } from '../../../tools/jest/peer-process.js';
 import type { ServerProcess } from '../../../tools/jest/server-process.js';
-import { runMilagro, startMilagro } from './support/milagro-command.js';
+import { BackupNodes, events, metric, nodeInfo } from './support/backup-nodes.js';
+import { runMilagro } from './support/milagro-command.js';
 
 jest.setTimeout(600_000);
 
 const env = { MILAGRO_KEYSTORE_PASSPHRASE: 'passphrase of the scheduled backup test', MILAGRO_DTA_ADMIN_TOKEN: 'operator-token-for-scheduled-backups' };
 
+let nodes: BackupNodes;
 let root: string;
-const running: ServerProcess[] = [];
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'milagro-backup-scheduled-'));
-  writeFileSync(join(root, 'swarm.key'), generateSwarmKey(), { mode: 0o600 });
+  nodes = new BackupNodes('milagro-backup-scheduled-', env);
+  root = nodes.root;
 });
-afterAll(async () => {
-  for (const server of running) await server.kill();
-  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-});
+afterAll(() => nodes.close());
 
-async function init(name: string, peers: readonly string[]): Promise<{ config: string; recoverySecret: string }> {
-  const config = join(root, name, 'config.yaml');
-  const args = ['init', '--yes', '--config', config, '--data-dir', 'data', '--roles', 'dta', '--http-port', '0', '--scrypt-log-n', '10', '--swarm-key-file', join(root, 'swarm.key'), '--json'];
-  const result = await runMilagro([...args, ...peers.flatMap((peer) => ['--peer', peer])], env);
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-  return { config, recoverySecret: String((JSON.parse(result.stdout) as Record<string, unknown>)['recoverySecret']) };
-}
-
-async function nodeInfo(url: string): Promise<{ identity: string; addresses: string[] }> {
-  return (await jsonRequest(`${url}/v1/node`)).body as unknown as { identity: string; addresses: string[] };
-}
-
-async function start(config: string): Promise<ServerProcess> {
-  const server = await startMilagro(config, env);
-  running.push(server);
-  return server;
-}
-
-const events = (server: ServerProcess, event: string): Array<Record<string, unknown>> => server.logs.filter((line) => line['event'] === event);
-
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
-}
+const init = (name: string, peers: readonly string[]): ReturnType<BackupNodes['init']> => nodes.init(name, peers);
+const start = (config: string): Promise<ServerProcess> => nodes.start(config);
 
 const hash = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 

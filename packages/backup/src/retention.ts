@@ -20,6 +20,11 @@ export interface RetentionCandidate {
   readonly confirmed: boolean;
   /** Every fiduciary confirmed its retirement. */
   readonly retired?: boolean;
+  /**
+   * Its run failed after depositing it (too few confirmations): it is not in the chain. Such a
+   * backup never counts toward `keep` and is retired behind any newer confirmed backup.
+   */
+  readonly failed?: boolean;
 }
 
 /** True when `keep` is a usable policy (a whole number ≥ 1). */
@@ -29,15 +34,22 @@ export function isValidKeep(keep: number): boolean {
 
 /**
  * The manifests to retire under "keep the `keep` newest": the backups beyond the `keep` newest
- * that are older than the newest fully confirmed one, and not retired yet. Oldest last.
+ * (failed runs' deposits not counted) that are older than the newest fully confirmed one, and not
+ * retired yet. Newest first.
  * @throws BackupError `INVALID_ARGUMENT` when `keep` is not a whole number ≥ 1
  */
 export function selectForRetirement(backups: readonly RetentionCandidate[], keep: number): string[] {
   if (!isValidKeep(keep)) throw new BackupError('INVALID_ARGUMENT', `keep must be a whole number of at least 1 (the newest backup is never retired), found ${keep}`);
   const newestFirst = backups.map((backup, order) => ({ backup, order })).sort((a, b) => b.backup.created - a.backup.created || a.order - b.order);
-  const confirmed = newestFirst.findIndex(({ backup }) => backup.confirmed);
+  const confirmed = newestFirst.findIndex(({ backup }) => backup.confirmed && backup.failed !== true);
   if (confirmed < 0) return [];
-  return newestFirst.filter(({ backup }, position) => position >= keep && position > confirmed && backup.retired !== true).map(({ backup }) => backup.manifest);
+  let counted = 0;
+  return newestFirst
+    .filter(({ backup }, position) => {
+      const beyondKeep = backup.failed === true || counted++ >= keep;
+      return beyondKeep && position > confirmed && backup.retired !== true;
+    })
+    .map(({ backup }) => backup.manifest);
 }
 
 /** One backup in the node's record. */
@@ -51,6 +63,8 @@ export interface RecordedBackup {
   readonly pinnedBy: readonly string[];
   /** Fiduciaries that confirmed they retired it. */
   readonly retiredBy: readonly string[];
+  /** Deposited by a run that then failed (not in the chain). */
+  readonly failed?: boolean;
 }
 
 /** True when every fiduciary of `backup` confirmed its retirement. */
@@ -61,7 +75,7 @@ export function isRetired(backup: RecordedBackup): boolean {
 /** The policy's view of a recorded backup. */
 export function retentionCandidate(backup: RecordedBackup): RetentionCandidate {
   const pinned = backup.fiduciaries.filter((fiduciary) => backup.pinnedBy.includes(fiduciary)).length;
-  return { manifest: backup.manifest, created: backup.created, confirmed: pinned >= backup.threshold, retired: isRetired(backup) };
+  return { manifest: backup.manifest, created: backup.created, confirmed: pinned >= backup.threshold, retired: isRetired(backup), ...(backup.failed === true ? { failed: true } : {}) };
 }
 
 /** The node's record of its backups, newest first (empty when it has none). */

@@ -27,6 +27,15 @@ describe('selectForRetirement', () => {
     expect(selectForRetirement([backup(1, true, true), backup(2), backup(3), backup(4)], 2)).toEqual(['m2']);
   });
 
+  it('retires a failed run\'s deposit behind a newer confirmed backup without counting it toward keep', () => {
+    const failed = { ...backup(3, false), failed: true };
+    expect(selectForRetirement([backup(1), backup(2), failed, backup(4)], 2)).toEqual(['m3', 'm1']);
+    // Not while no newer backup is confirmed (m2 is, so m1 behind it goes; the failed m3 is newer than m2 and stays).
+    expect(selectForRetirement([backup(1), backup(2), failed, backup(4, false)], 2)).toEqual(['m1']);
+    // A failed run's deposit is never the confirmed one behind which others go.
+    expect(selectForRetirement([backup(1, false), backup(2, false), { ...backup(3), failed: true }], 1)).toEqual([]);
+  });
+
   it('refuses a keep below 1 or not whole, naming the rule', () => {
     expect(() => selectForRetirement([backup(1)], 0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/keep .*at least 1.*newest backup is never retired/) }));
     expect(() => selectForRetirement([backup(1)], 1.5)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
@@ -35,16 +44,17 @@ describe('selectForRetirement', () => {
   it('property: never the newest, never one newer than the newest confirmed, never among the keep newest', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ created: fc.integer({ min: 0, max: 1000 }), confirmed: fc.boolean(), retired: fc.boolean() }), { maxLength: 30 }),
+        fc.array(fc.record({ created: fc.integer({ min: 0, max: 1000 }), confirmed: fc.boolean(), retired: fc.boolean(), failed: fc.boolean() }), { maxLength: 30 }),
         fc.integer({ min: 1, max: 10 }),
         (rows, keep) => {
           const backups = rows.map((row, i) => ({ manifest: `m${i}`, ...row }));
           const selected = selectForRetirement(backups, keep);
           const order = backups.map((b, i) => ({ b, i })).sort((x, y) => y.b.created - x.b.created || x.i - y.i).map(({ b }) => b);
-          const newestConfirmed = order.findIndex((b) => b.confirmed);
+          const newestConfirmed = order.findIndex((b) => b.confirmed && !b.failed);
           for (const manifest of selected) {
             const position = order.findIndex((b) => b.manifest === manifest);
-            expect(position).toBeGreaterThanOrEqual(keep);
+            const inChainBefore = order.slice(0, position).filter((b) => !b.failed).length;
+            if (!order[position]!.failed) expect(inChainBefore).toBeGreaterThanOrEqual(keep);
             expect(position).toBeGreaterThan(newestConfirmed);
             expect(newestConfirmed).toBeGreaterThanOrEqual(0);
             expect(order[position]!.retired).toBe(false);

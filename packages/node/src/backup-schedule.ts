@@ -348,8 +348,17 @@ export class BackupSchedule {
       });
       const session = this.#replies.session();
       let pinnedBy: readonly string[];
+      const recorded = { manifest: created.cid.toString(), created: created.manifest.created, fiduciaries: section.fiduciaries, threshold: section.threshold, retiredBy: [] };
       try {
-        const deposited = await depositBackup({ messenger: session, manifest: created.cid, fiduciaries: section.fiduciaries, minimum: confirmations, timeoutMs: section.timeout });
+        let deposited: Awaited<ReturnType<typeof depositBackup>>;
+        try {
+          deposited = await depositBackup({ messenger: session, manifest: created.cid, fiduciaries: section.fiduciaries, minimum: confirmations, timeoutMs: section.timeout });
+        } catch (error) {
+          // Some fiduciaries may have pinned it: recorded as a failed run's deposit, it is retired
+          // behind the next confirmed backup instead of staying at them for ever.
+          await writeRetentionRecord(config.dataDir, withBackup(await readRetentionRecord(config.dataDir), { ...recorded, pinnedBy: confirmedBy(session.seen, created.cid, section.fiduciaries), failed: true }));
+          throw error;
+        }
         pinnedBy = deposited.pinned;
         // Serve the rest a little longer, so every reachable fiduciary pins this one too.
         const all = section.fiduciaries.length - deposited.unreachable.length;
@@ -360,14 +369,7 @@ export class BackupSchedule {
         }
         await writeBackupHead(config.dataDir, created.cid, created.manifest.created);
         await blocks.done([created.cid, created.manifest.envelope]);
-        const record = withBackup(await readRetentionRecord(config.dataDir), {
-          manifest: created.cid.toString(),
-          created: created.manifest.created,
-          fiduciaries: section.fiduciaries,
-          threshold: section.threshold,
-          pinnedBy,
-          retiredBy: [],
-        });
+        const record = withBackup(await readRetentionRecord(config.dataDir), { ...recorded, pinnedBy });
         await writeRetentionRecord(config.dataDir, record);
         const pruned = await this.#retire(session, pinnedBy.length >= Math.max(section.threshold, confirmations));
         return {
