@@ -22,6 +22,7 @@ export interface AuditEntry {
     | 'spend-refused'
     | 'sign-round'
     | 'spend-signed'
+    | 'spend-signed-against-policy'
     | 'spend-failed'
     | 'refresh-proposed'
     | 'refresh-done'

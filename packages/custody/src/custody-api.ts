@@ -119,6 +119,8 @@ const resultSchema = z.object({
   signers: z.array(z.number().int()).optional(),
   blamed: z.array(z.object({ operator: z.number().int(), reason: z.string() })).optional().describe('operators caught cheating during the request'),
   sealedShares: z.array(z.object({ operator: z.number().int(), envelope: z.string() })).optional().describe('escrow releases: each share sealed to the principal (envelope, base64url)'),
+  learnedFrom: z.string().optional().describe('this operator did not sign: the coordinator whose result it checked (principal signature, policy, signatures under the vault key) and recorded'),
+  policyConflict: z.string().optional().describe("the other operators signed a request this operator's own policy check refuses: its refusal (state is then refused)"),
 });
 
 function resultJson(requestId: string, state: StoredRequest['state'], outcome: Omit<SpendOutcome, 'requestId'> | undefined, reason?: string): z.input<typeof resultSchema> {
@@ -136,6 +138,8 @@ function resultJson(requestId: string, state: StoredRequest['state'], outcome: O
           signers: [...outcome.signers],
           blamed: outcome.blamed.map((b) => ({ ...b })),
           ...(outcome.sealedShares === undefined ? {} : { sealedShares: outcome.sealedShares.map((x) => ({ operator: x.operator, envelope: bytesToBase64url(x.envelope) })) }),
+          ...(outcome.learnedFrom === undefined ? {} : { learnedFrom: outcome.learnedFrom }),
+          ...(outcome.policyConflict === undefined ? {} : { policyConflict: outcome.policyConflict }),
         }),
   };
 }

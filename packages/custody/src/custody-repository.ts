@@ -55,6 +55,13 @@ export interface SignResult {
   readonly blamed: ReadonlyArray<{ readonly operator: number; readonly reason: string }>;
   /** Escrow releases: each operator's share, sealed to the principal (envelope bytes). */
   readonly sealedShares?: ReadonlyArray<{ readonly operator: number; readonly envelope: Uint8Array }>;
+  /**
+   * Set when this operator did not sign: the coordinator (identity) whose result it checked and
+   * recorded (`signers` is then that coordinator's claim; the signatures were verified here).
+   */
+  readonly learnedFrom?: string;
+  /** Set when this operator's own policy check refuses a request that the others signed: its refusal. */
+  readonly policyConflict?: string;
 }
 
 const MIGRATIONS: readonly Migration[] = [
@@ -146,6 +153,8 @@ function encodeResult(result: SignResult): Uint8Array {
     signers: [...result.signers],
     blamed: result.blamed.map((b) => ({ operator: b.operator, reason: b.reason })),
     sealedShares: result.sealedShares?.map((s) => ({ operator: s.operator, envelope: s.envelope })) ?? null,
+    ...(result.learnedFrom === undefined ? {} : { learnedFrom: result.learnedFrom }),
+    ...(result.policyConflict === undefined ? {} : { policyConflict: result.policyConflict }),
   });
 }
 
@@ -158,6 +167,8 @@ function decodeResult(bytes: Uint8Array): SignResult {
     signers: number[];
     blamed: Array<{ operator: number; reason: string }>;
     sealedShares?: Array<{ operator: number; envelope: Uint8Array }> | null;
+    learnedFrom?: string;
+    policyConflict?: string;
   };
   return {
     signatures: v.signatures,
@@ -167,6 +178,8 @@ function decodeResult(bytes: Uint8Array): SignResult {
     signers: v.signers,
     blamed: v.blamed,
     ...(v.sealedShares === undefined || v.sealedShares === null ? {} : { sealedShares: v.sealedShares }),
+    ...(v.learnedFrom === undefined ? {} : { learnedFrom: v.learnedFrom }),
+    ...(v.policyConflict === undefined ? {} : { policyConflict: v.policyConflict }),
   };
 }
 
@@ -323,6 +336,21 @@ export class CustodyRepository {
       vaultId,
       requestId,
     ]);
+  }
+
+  /**
+   * Records the outcome another operator reported for a request (checked by the caller): inserts
+   * the request (so its id is consumed here too) or replaces this operator's own state, unless it
+   * is already `signed` here. True when something changed.
+   */
+  async recordLearned(vaultId: string, requestId: string, outcome: { state: 'signed' | 'refused'; reason?: string; result: SignResult }, now: number): Promise<boolean> {
+    const changed = await this.#db.run(
+      `INSERT INTO custody_requests (vault_id, request_id, state, reason, result, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (vault_id, request_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, result = excluded.result, updated_at = excluded.updated_at
+       WHERE custody_requests.state <> 'signed'`,
+      [vaultId, requestId, outcome.state, outcome.reason ?? null, encodeResult(outcome.result), now, now],
+    );
+    return changed.changes > 0;
   }
 
   /** Requests left `signing` by a crash become `failed` (their ids stay consumed). */

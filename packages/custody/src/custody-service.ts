@@ -46,7 +46,22 @@ import { BlameError, FrostDkg, operatorIdentifier, type Blame, type VaultKey } f
 import { aggregateSignature, commitNonces, signShares, verifySignatureShare, type FrostPublicPackage, type NonceCommitment, type SecretNonces } from './frost-signing.js';
 import { finalisePsbt, planSpend, type SpendPlan } from './spend.js';
 import { taprootAddresses, type BitcoinNetwork } from './taproot.js';
-import { decodeSpendRequest, decodeVaultDefinition, encodeVaultDefinition, SIGNATURE_CONTEXTS, validateVaultDefinition, verifySpendRequest, verifyVaultRequest, type SignedSpendRequest, type SigningKeyLookup, type VaultDefinition, type VaultRequest } from './vault.js';
+import {
+  decodeSpendRequest,
+  decodeVaultDefinition,
+  encodeVaultDefinition,
+  MAX_OPERATORS,
+  MAX_SATS,
+  SIGNATURE_CONTEXTS,
+  validateVaultDefinition,
+  verifySpendRequest,
+  verifyVaultRequest,
+  type SignedSpendRequest,
+  type SigningKeyLookup,
+  type SpendingPolicy,
+  type VaultDefinition,
+  type VaultRequest,
+} from './vault.js';
 import { ReshareRun } from './reshare-run.js';
 import { bytesEqual, checkMap, isBytes, isIdentityId, isInteger } from './wire.js';
 
@@ -62,7 +77,11 @@ export interface CustodyMessage {
 
 /** Something worth logging (never secrets). */
 export interface CustodyNotice {
-  readonly kind: 'message-ignored' | 'send-failed' | 'session-failed' | 'operator-blamed' | 'audit-failed';
+  /**
+   * `policy-conflict`: the other operators signed a request that this operator's own policy check
+   * refuses (recorded as refused with the signatures, never adopted silently): alert on it.
+   */
+  readonly kind: 'message-ignored' | 'send-failed' | 'session-failed' | 'operator-blamed' | 'audit-failed' | 'policy-conflict';
   readonly reason: string;
   readonly vaultId?: string;
   readonly sessionId?: string;
@@ -858,24 +877,135 @@ export class CustodyService {
     this.#send(message.from, CUSTODY_MESSAGE_TYPES.signShares, encodeMessage({ session: m['session'], attempt: m['attempt'], shares }), participation.vault.definition.vaultId);
   }
 
+  /**
+   * A signing outcome from the coordinator of a request. It reaches every operator of the vault,
+   * not only the signers, so an operator that was cut off, refused, or lost a split brain records
+   * the signature the others made. Recorded as signed here only after this operator checked, on
+   * its own: the principal's signature on the request (carried in the result), that the request
+   * id is the session's, the vault's policy, and every signature under the vault's Taproot output
+   * key over the messages it derives itself from the request. A valid signature that its own
+   * policy check refuses is recorded as refused, with the signatures, and raised loudly.
+   */
   async #onSignResult(message: CustodyMessage): Promise<void> {
-    const m = decodeMessage(message.body, ['requestId', 'signatures', 'txid', 'reason'], 'sign result');
-    const hex = bytesToHex(m['session'] as Uint8Array);
+    const m = decodeSignResult(message.body);
+    const hex = bytesToHex(m.session);
     const participation = this.#participations.get(hex);
-    if (participation === undefined || message.from !== participation.coordinator) return;
-    clearTimeout(participation.timer);
-    this.#participations.delete(hex);
-    const vaultId = participation.vault.definition.vaultId;
-    const signatures = m['signatures'] === null ? null : scalarList(m['signatures'], 'signatures');
-    const outputKey = (participation.vault.key as VaultKey).outputKey;
-    // Trust nothing: the result counts as signed here only if every signature verifies.
-    const valid = signatures !== null && signatures.length === participation.plan.messages.length && signatures.every((s, i) => s.length === 64 && secp256k1Schnorr(s, participation.plan.messages[i] as Uint8Array, outputKey));
-    if (valid) {
-      await this.#repository.finishRequest(vaultId, participation.requestId, { state: 'signed', result: { signatures, signers: [], blamed: [] } }, this.#now());
-      this.#audit(participation.vault.definition, { kind: 'spend-signed', vaultId, requestId: participation.requestId, signatures, txid: m['txid'] });
+    const fromCoordinator = participation !== undefined && message.from === participation.coordinator;
+    if (m.signatures === null) {
+      // A failure elsewhere changes nothing here, except for the request this operator took part in.
+      if (!fromCoordinator) return;
+      clearTimeout(participation.timer);
+      this.#participations.delete(hex);
+      const vaultId = participation.vault.definition.vaultId;
+      await this.#repository.finishRequest(vaultId, participation.requestId, { state: 'failed', reason: m.reason ?? 'no valid signature' }, this.#now());
+      this.#audit(participation.vault.definition, { kind: 'spend-failed', vaultId, requestId: participation.requestId, reason: m.reason });
+      return;
+    }
+    if (m.spend === null) {
+      // An older coordinator: its result counts only for the request this operator took part in.
+      if (!fromCoordinator) throw new CustodyError('INVALID_REQUEST', 'a sign result without the signed request');
+      return this.#recordResult(participation.vault, participation.requestId, participation.plan, m, message.from, undefined, participation);
+    }
+    const decoded = decodeSpendRequest(m.spend.request);
+    if (decoded.requestId !== m.requestId || !bytesEqual(m.session, makeSessionId('sign', decoded.vaultId, hexToBytes(decoded.requestId)))) {
+      throw new CustodyError('INVALID_REQUEST', 'the sign result does not match its request');
+    }
+    const vault = await this.#activeVault(decoded.vaultId);
+    if (!vault.definition.operators.includes(message.from) || message.from === this.self) throw new CustodyError('NOT_AUTHORISED', 'the sign result is not from another operator of the vault');
+    const known = await this.#repository.request(decoded.vaultId, decoded.requestId);
+    if (known?.state === 'signed') return; // taken part, coordinated, or learnt already
+    // What was signed, derived here from the request itself (the policy is checked below).
+    let messages: readonly Uint8Array[];
+    try {
+      messages = planSpend(decoded.payload, UNLIMITED_POLICY, (vault.key as VaultKey).outputKey).messages;
+    } catch (error) {
+      if (!isCustodyError(error)) throw error;
+      throw new CustodyError('INVALID_REQUEST', `the sign result's request names nothing this vault can sign: ${error.message}`);
+    }
+    if (!signaturesVerify(m.signatures, messages, (vault.key as VaultKey).outputKey)) throw new CustodyError('INVALID_REQUEST', 'the sign result carries signatures that do not verify under the vault key');
+    // This operator's own check: the principal, the approvals and the limits, as for a request it is asked to sign
+    // (done already when it took part).
+    let refusal: string | undefined;
+    if (!fromCoordinator) {
+      try {
+        const request = await verifySpendRequest({ request: m.spend.request, signature: m.spend.signature, approvals: m.spend.approvals }, vault.definition, this.#options.signingKey);
+        planSpend(request.payload, vault.definition.policy, (vault.key as VaultKey).outputKey);
+      } catch (error) {
+        if (!isCustodyError(error)) throw error;
+        // Not a verdict: the PKI did not answer. Nothing is recorded (the notice says so); see the spec, §12.
+        if (error.code === 'DEPENDENCY_UNAVAILABLE') throw new CustodyError('DEPENDENCY_UNAVAILABLE', `the sign result cannot be checked now: ${error.message}`);
+        refusal = `${error.code}: ${error.message}`;
+      }
+    }
+    return this.#recordResult(vault, decoded.requestId, { messages }, m, message.from, refusal, fromCoordinator ? participation : undefined, decoded.payload);
+  }
+
+  /** Records a checked result of another operator's coordination (see {@link #onSignResult}). */
+  async #recordResult(
+    vault: StoredVault,
+    requestId: string,
+    plan: Pick<SpendPlan, 'messages'>,
+    m: SignResultMessage,
+    coordinator: string,
+    refusal: string | undefined,
+    participation: Participation | undefined,
+    payload?: ReturnType<typeof decodeSpendRequest>['payload'],
+  ): Promise<void> {
+    const vaultId = vault.definition.vaultId;
+    const signatures = m.signatures as Uint8Array[];
+    const outputKey = (vault.key as VaultKey).outputKey;
+    if (!signaturesVerify(signatures, plan.messages, outputKey)) {
+      if (participation !== undefined) {
+        clearTimeout(participation.timer);
+        this.#participations.delete(participation.hex);
+        await this.#repository.finishRequest(vaultId, requestId, { state: 'failed', reason: 'the coordinator reported signatures that do not verify' }, this.#now());
+        this.#audit(vault.definition, { kind: 'spend-failed', vaultId, requestId, reason: 'the coordinator reported signatures that do not verify' });
+      }
+      throw new CustodyError('INVALID_REQUEST', 'the sign result carries signatures that do not verify under the vault key');
+    }
+    if (participation !== undefined) {
+      clearTimeout(participation.timer);
+      this.#participations.delete(participation.hex);
+    }
+    let finalised: { psbt: Uint8Array; transaction: Uint8Array; txid: string } | undefined;
+    if (payload?.kind === 'psbt') {
+      try {
+        finalised = finalisePsbt(payload.psbt, signatures);
+      } catch {
+        finalised = undefined; // the signatures verified; the transaction is the coordinator's to build
+      }
+    }
+    const result: SignResult = {
+      signatures,
+      ...(finalised ?? {}),
+      signers: m.signers,
+      blamed: [],
+      ...(participation === undefined ? { learnedFrom: coordinator } : {}),
+      ...(refusal === undefined ? {} : { policyConflict: refusal }),
+    };
+    const txid = finalised?.txid ?? m.txid;
+    if (refusal !== undefined) {
+      // Signed by others, refused by this operator's own check: recorded as refused, with the evidence, and raised.
+      const reason = `policy conflict: operators ${m.signers.join(', ') || '?'} signed (result from ${coordinator}), this operator refuses: ${refusal}`;
+      if (!(await this.#repository.recordLearned(vaultId, requestId, { state: 'refused', reason, result }, this.#now()))) return;
+      this.#notice({ kind: 'policy-conflict', reason, vaultId, sessionId: bytesToHex(m.session), peer: coordinator });
+      this.#audit(vault.definition, { kind: 'spend-signed-against-policy', vaultId, requestId, signatures, txid, signers: m.signers, coordinator, refusal });
+      return;
+    }
+    if (participation === undefined) {
+      if (!(await this.#repository.recordLearned(vaultId, requestId, { state: 'signed', result }, this.#now()))) return;
     } else {
-      await this.#repository.finishRequest(vaultId, participation.requestId, { state: 'failed', reason: optionalText(m['reason'], 'reason') ?? 'no valid signature' }, this.#now());
-      this.#audit(participation.vault.definition, { kind: 'spend-failed', vaultId, requestId: participation.requestId, reason: m['reason'] });
+      await this.#repository.finishRequest(vaultId, requestId, { state: 'signed', result }, this.#now());
+    }
+    this.#audit(vault.definition, { kind: 'spend-signed', vaultId, requestId, signatures, txid, signers: m.signers, ...(participation === undefined ? { learnedFrom: coordinator } : {}) });
+    // A split brain: this operator coordinates the same request and finds no second signer; it is signed now.
+    const coordination = this.#coordinations.get(bytesToHex(m.session));
+    if (coordination !== undefined && !coordination.done) {
+      coordination.done = true;
+      clearTimeout(coordination.timer);
+      this.#coordinations.delete(coordination.hex);
+      delete coordination.ownNonces;
+      coordination.resolve({ requestId, ...result });
     }
   }
 
@@ -1018,7 +1148,7 @@ export class CustodyService {
     clearTimeout(c.timer);
     this.#coordinations.delete(c.hex);
     await this.#repository.finishRequest(c.vault.definition.vaultId, c.requestId, { state: 'signed', result }, this.#now());
-    const body = encodeMessage({ session: c.id, requestId: c.requestId, signatures: [...result.signatures], txid: result.txid ?? null, reason: null });
+    const body = encodeMessage({ session: c.id, requestId: c.requestId, signatures: [...result.signatures], txid: result.txid ?? null, reason: null, signers: [...result.signers], spend: spendOf(c.signed) });
     for (const peer of c.vault.definition.operators) if (peer !== this.self) this.#send(peer, CUSTODY_MESSAGE_TYPES.signResult, body, c.vault.definition.vaultId);
     this.#audit(c.vault.definition, { kind: 'spend-signed', vaultId: c.vault.definition.vaultId, requestId: c.requestId, signatures: [...result.signatures], txid: result.txid ?? null, signers: result.signers, blamed: result.blamed.map((b) => b.operator) });
     c.resolve({ requestId: c.requestId, ...result });
@@ -1032,7 +1162,7 @@ export class CustodyService {
     delete c.ownNonces;
     const state = error.code === 'POLICY_REFUSED' || error.code === 'REQUEST_REPLAYED' ? 'refused' : 'failed';
     await this.#repository.finishRequest(c.vault.definition.vaultId, c.requestId, { state, reason: error.message }, this.#now());
-    const body = encodeMessage({ session: c.id, requestId: c.requestId, signatures: null, txid: null, reason: error.message.slice(0, 500) });
+    const body = encodeMessage({ session: c.id, requestId: c.requestId, signatures: null, txid: null, reason: error.message.slice(0, 500), signers: [], spend: null });
     for (const peer of c.vault.definition.operators) if (peer !== this.self) this.#send(peer, CUSTODY_MESSAGE_TYPES.signResult, body, c.vault.definition.vaultId);
     this.#audit(c.vault.definition, { kind: 'spend-failed', vaultId: c.vault.definition.vaultId, requestId: c.requestId, reason: error.message, blamed: c.blamed.map((b) => b.operator) });
     c.reject(error);
@@ -1183,6 +1313,50 @@ export function refreshMessage(vaultId: string, epoch: number): Uint8Array {
 /** What the principal signs to move a vault to `definition`'s operators and threshold from `epoch` (the current one). */
 export function reshareMessage(definition: VaultDefinition, epoch: number): Uint8Array {
   return dagCbor.encode({ reshare: encodeVaultDefinition(definition), epoch });
+}
+
+/** A policy that refuses nothing: to derive what a request signs before checking it against the vault's own. */
+const UNLIMITED_POLICY: SpendingPolicy = { approvers: [], approvals: 0, maxAmountSats: MAX_SATS, destinations: [], allowMessages: true };
+
+/** A `sign/result` body. `spend` (the principal-signed request) lets an operator that did not take part check it. */
+interface SignResultMessage {
+  readonly session: Uint8Array;
+  readonly requestId: string;
+  readonly signatures: Uint8Array[] | null;
+  readonly txid: string | null;
+  readonly reason: string | null;
+  readonly signers: number[];
+  readonly spend: SignedSpendRequest | null;
+}
+
+function decodeSignResult(body: Uint8Array): SignResultMessage {
+  let m: Record<string, unknown>;
+  try {
+    m = decodeMessage(body, ['requestId', 'signatures', 'txid', 'reason', 'signers', 'spend'], 'sign result');
+  } catch {
+    m = { ...decodeMessage(body, ['requestId', 'signatures', 'txid', 'reason'], 'sign result'), signers: [], spend: null };
+  }
+  if (typeof m['requestId'] !== 'string' || !/^[0-9a-f]{32}$/.test(m['requestId'])) throw new CustodyError('INVALID_REQUEST', 'sign result: bad request id');
+  const signatures = m['signatures'] === null ? null : scalarList(m['signatures'], 'signatures');
+  const txid = m['txid'];
+  if (txid !== null && (typeof txid !== 'string' || !/^[0-9a-f]{64}$/.test(txid))) throw new CustodyError('INVALID_REQUEST', 'sign result: bad txid');
+  const signers = m['signers'];
+  if (!Array.isArray(signers) || signers.length > MAX_OPERATORS || !signers.every((i) => isInteger(i, 1, MAX_OPERATORS))) throw new CustodyError('INVALID_REQUEST', 'sign result: bad signers');
+  let spend: SignedSpendRequest | null = null;
+  if (m['spend'] !== null) {
+    const s = checkMap(m['spend'], ['request', 'signature', 'approvals'], 'sign result request');
+    if (!isBytes(s['request']) || !isBytes(s['signature'])) throw new CustodyError('INVALID_REQUEST', 'sign result: bad request');
+    spend = { request: s['request'], signature: s['signature'], approvals: approvalList(s['approvals']) };
+  }
+  return { session: m['session'] as Uint8Array, requestId: m['requestId'], signatures, txid, reason: optionalText(m['reason'], 'reason'), signers: signers as number[], spend };
+}
+
+function spendOf(signed: SignedSpendRequest): Record<string, unknown> {
+  return { request: signed.request, signature: signed.signature, approvals: signed.approvals.map((a) => ({ approver: a.approver, signature: a.signature })) };
+}
+
+function signaturesVerify(signatures: readonly Uint8Array[], messages: readonly Uint8Array[], outputKey: Uint8Array): boolean {
+  return messages.length > 0 && signatures.length === messages.length && signatures.every((s, i) => s.length === 64 && secp256k1Schnorr(s, messages[i] as Uint8Array, outputKey));
 }
 
 function verifyComposite(key: Uint8Array, message: Uint8Array, signature: Uint8Array, context: string): boolean {

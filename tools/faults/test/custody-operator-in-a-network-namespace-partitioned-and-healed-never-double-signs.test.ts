@@ -12,8 +12,11 @@
  *   the cut; it takes the request id and coordinates, but finds no second signer.
  *
  * After the heal operator-3 catches up: the others refuse its split-brain request (their ids are
- * consumed), so it is answered without a signature; operator-3 records every other request it missed
- * as signed, with the same signature as the others; sent to it again, each is refused. A new request
+ * consumed), but the result of that request reaches operator-3 too (every operator gets it, spec §5),
+ * so operator-3 checks it (principal's signature, its policy, the signature under the vault's key)
+ * and records it signed, marked `learnedFrom` operator-1; its split-brain answer is that signature, or
+ * a refusal when its deadline came first. It records every other request it missed as signed, with
+ * the same signature as the others; sent to it again, each is refused. A new request
  * coordinated by operator-3 signs with it as one of the two, and is then refused everywhere. Across the three messengers every
  * envelope sent was acknowledged and received exactly once. Every operator's record of every request
  * (its API, and its audit chain read by the principal) holds one signature per request id, the same
@@ -180,11 +183,31 @@ interface SignedRequest {
     netns.heal();
     await waitFor('operator-3 answers again', async () => (await jsonRequest(`${third.server.url}/v1/node`, { signal: AbortSignal.timeout(3_000) }).catch(() => ({ status: 0 }))).status === 200, 120_000, 1_000);
 
-    // The others refuse operator-3's split-brain request: answered without a signature.
+    // The others refuse operator-3's split-brain request, but operator-1's result of it reaches operator-3,
+    // which checks it and records it signed: its answer carries that signature, unless its own deadline
+    // came first (then it is refused or failed there until the result arrives).
     const [signedFirst, ...missed] = requests as [SignedRequest, ...SignedRequest[]];
-    const refused = await splitBrain!;
-    expect([409, 502]).toContain(refused.status);
-    expect(refused.body['signatures']).toBeUndefined();
+    const splitBrainAnswer = await splitBrain!;
+    expect([200, 409, 502]).toContain(splitBrainAnswer.status);
+    const firstSignature = String(((await recordAt(operators[0]!, signedFirst.requestId)).body['signatures'] as string[])[0]);
+    if (splitBrainAnswer.status === 200) expect(splitBrainAnswer.body['signatures']).toEqual([firstSignature]);
+    else expect(splitBrainAnswer.body['signatures']).toBeUndefined();
+    let lastSplit: unknown;
+    await waitFor(
+      'operator-3 records its split-brain request as signed by the others',
+      async () => {
+        const record = await recordAt(third, signedFirst.requestId);
+        lastSplit = record.body;
+        return record.body['state'] === 'signed';
+      },
+      300_000,
+      1_000,
+    ).catch((error: unknown) => {
+      throw new Error(`operator-3's split-brain record: ${JSON.stringify(lastSplit)}`, { cause: error });
+    });
+    const learnt = (await recordAt(third, signedFirst.requestId)).body;
+    expect({ signatures: learnt['signatures'], learnedFrom: learnt['learnedFrom'] }).toEqual({ signatures: [firstSignature], learnedFrom: operators[0]!.id });
+    expect(verifies(firstSignature, signedFirst.message)).toBe(true);
     await expectReplayRefused(third, signedFirst);
 
     // operator-3 receives what it missed: each request (its id now consumed there) and its result.
@@ -205,14 +228,13 @@ interface SignedRequest {
       await expectReplayRefused(third, request);
     }
 
-    // Every operator's record of every request: one signature per request id, valid under the vault's key
-    // (operator-3 holds none for its split-brain request: it never learnt that one's signature).
+    // Every operator's record of every request (operator-3's split-brain one included): signed, one
+    // signature per request id, valid under the vault's key.
     for (const request of requests) {
       const signatures = new Set<string>();
       for (const operator of operators) {
         const record = await recordAt(operator, request.requestId);
-        const splitBrainAtThird = operator === third && request === signedFirst;
-        expect({ at: operator.name, status: record.status, signed: record.body['state'] === 'signed' }).toEqual({ at: operator.name, status: 200, signed: !splitBrainAtThird });
+        expect({ at: operator.name, status: record.status, signed: record.body['state'] === 'signed' }).toEqual({ at: operator.name, status: 200, signed: true });
         for (const signature of (record.body['signatures'] as string[] | undefined) ?? []) signatures.add(signature);
       }
       expect(signatures.size).toBe(1);
@@ -254,14 +276,14 @@ interface SignedRequest {
             .catch((error: unknown) => void (last = error));
           if (entries === undefined) return false;
           signed = entries.filter((e) => e.kind === 'spend-signed').map((e) => ({ requestId: String(e.requestId), signatures: e.signatures ?? [] }));
-          return [...expected.keys()].every((id) => (operator === third && id === signedFirst.requestId) || signed.some((e) => e.requestId === id));
+          return [...expected.keys()].every((id) => signed.some((e) => e.requestId === id));
         },
         180_000,
         1_000,
       ).catch((error: unknown) => {
         throw new Error(`${operator.name}'s audit chain: ${JSON.stringify(signed)}, last error ${String(last)}`, { cause: error });
       });
-      expect(signed.map((e) => e.requestId).sort()).toEqual([...expected.keys()].filter((id) => operator !== third || id !== signedFirst.requestId).sort());
+      expect(signed.map((e) => e.requestId).sort()).toEqual([...expected.keys()].sort());
       for (const entry of signed) for (const signature of entry.signatures) signatureOf.get(entry.requestId)!.add(signature);
     }
     for (const [requestId, signatures] of signatureOf) {
