@@ -235,6 +235,32 @@ it('a chain close from another identity is refused, and closes nothing of the se
   await expect(senderMessenger.send(receiverId, { type: CHAIN_CLOSE_TYPE, body })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
 });
 
+it('a chain closed by name before the receiver saw it never starts: its root is refused when it arrives', async () => {
+  const { receiver, sender, receiverId } = await setUp('unseen');
+  const refused: Rejection[] = [];
+  const inbox = await start(receiver, receiverNode, new MemoryJournal(), refused);
+  const receiverKeys = await new IdentityResolver({ store: nodes[1]!.store }).resolve(receiverId, { timeoutMs: 60_000 });
+  const signer = identitySigner(sender.identity, sender.keyStore);
+  const seal = async (type: string, body: Uint8Array): Promise<{ cid: CID; bytes: Uint8Array }> => {
+    const bytes = encodeEnvelope(await sealEnvelope({ from: signer, to: [{ id: receiverId, publicKey: receiverKeys.keys.kem }], type, body }));
+    return { cid: await nodes[1]!.store.putDag(dagCbor.decode(bytes), { pin: true, recursive: false }), bytes };
+  };
+  // The root of a chain the receiver has not seen (a lost node's, announced late by anyone holding it).
+  const unseen = await seal('test/close', utf8ToBytes('from a closed chain'));
+  const close = await seal(CHAIN_CLOSE_TYPE, encodeChainClose({ roots: [unseen.cid], others: false, keep: [] }));
+  await announce(nodes[1]!, sender, receiverId, close.cid, close.bytes);
+  await until('the close is applied', () => inbox.stats().closedChains === 1);
+  await announce(nodes[1]!, sender, receiverId, unseen.cid, unseen.bytes);
+  await until('the closed root is refused', () => refused.some((r) => r.cid === unseen.cid.toString()));
+  expect(refused.map((r) => r.reason)).toEqual(['chain-closed']);
+  expect(inbox.inboxLength).toBe(0);
+  // The close itself, replayed, is a duplicate: it closes nothing again.
+  const duplicates = inbox.stats().duplicates;
+  await announce(nodes[1]!, sender, receiverId, close.cid, close.bytes);
+  await until('the replayed close is a duplicate', () => inbox.stats().duplicates > duplicates);
+  expect(inbox.stats().closedChains).toBe(1);
+});
+
 it("two replicas: one retiring its chain neither loses nor repeats the other's messages", async () => {
   const { receiver, sender, receiverId } = await setUp('replicas');
   const refused: Rejection[] = [];
