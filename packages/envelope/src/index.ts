@@ -47,4 +47,4 @@ export {
   type SealOptions,
 } from './seal.js';
 export { verifyEnvelope, type EnvelopeInput } from './verify.js';
-export { openEnvelope, openEnvelopeStream, unwrapShare, type EnvelopeShare, type OpenedEnvelope, type OpenOptions } from './open.js';
+export { openEnvelope, openEnvelopeStream, revealContentKey, unwrapShare, type EnvelopeShare, type OpenedEnvelope, type OpenOptions } from './open.js';

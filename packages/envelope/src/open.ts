@@ -7,6 +7,7 @@ import type { EnvelopeRecipientKey } from './capabilities.js';
 import type { BodyCommitment, Envelope, RecipientEntry, SenderPublicKey } from './envelope.js';
 import { isDetachedBody } from './envelope.js';
 import { blockCid, equalBytes, headerDigest } from './envelope-encoding.js';
+import { LENGTHS } from './constants.js';
 import { EnvelopeError } from './errors.js';
 import { keyId, recoverGroupKey, unwrapEntry } from './key-wrap.js';
 import { asEnvelope, verifyEnvelope, type EnvelopeInput } from './verify.js';
@@ -36,6 +37,11 @@ export interface OpenOptions {
   /** At least k shares of one group, from {@link unwrapShare}. */
   readonly shares?: readonly EnvelopeShare[];
   /**
+   * The envelope's content key, revealed by a recipient with {@link revealContentKey}: lets a third
+   * party open this one envelope (the sender's signature is checked as always).
+   */
+  readonly contentKey?: Uint8Array;
+  /**
    * The body ciphertext when it is not inline: the bytes written by `sealEnvelopeStream` (slices
    * of any size), or the blocks of `sealEnvelopeBlocks`, one block per item, in order.
    */
@@ -60,6 +66,12 @@ function checkKid(entry: RecipientEntry, recipient: EnvelopeRecipientKey): void 
 
 async function contentKeyOf(envelope: Envelope, options: OpenOptions): Promise<Uint8Array> {
   const { header } = envelope;
+  if (options.contentKey !== undefined) {
+    if (!(options.contentKey instanceof Uint8Array) || options.contentKey.length !== LENGTHS.contentKey) {
+      throw new EnvelopeError('INVALID_ARGUMENT', `a content key is ${LENGTHS.contentKey} bytes`);
+    }
+    return options.contentKey.slice(); // wiped after use, like an unwrapped one
+  }
   if (options.shares !== undefined && options.shares.length > 0) return combineGroupShares(envelope, options.shares);
   const recipient = options.recipient;
   if (recipient === undefined) throw new EnvelopeError('INVALID_ARGUMENT', 'open needs a recipient key or group shares');
@@ -225,4 +237,25 @@ export async function unwrapShare(
     return { header: headerDigest(header), group, index: index + 1, value };
   }
   throw new EnvelopeError('NOT_A_RECIPIENT', 'this identity is not a member of a recipient group of the envelope');
+}
+
+/**
+ * A direct recipient's content key of one envelope, to reveal it: whoever holds the key and the
+ * envelope opens that envelope's body with `openEnvelope(bytes, { sender, contentKey })`, and the
+ * sender's signature still proves who sealed it. Use it to show a third party what one sender sent
+ * you (evidence). It reveals that envelope's body and nothing else: every envelope has its own random
+ * content key and its own HPKE encapsulation, so the recipient's X-Wing key and its other envelopes
+ * stay secret. The signature covers the SHA-256 of the body ciphertext, so a revealer cannot show a
+ * different body for the sender's envelope: another key would have to make the sender's ciphertext
+ * authenticate (see the README, "Revealing one envelope"). Verifies the envelope first.
+ *
+ * @throws EnvelopeError as {@link openEnvelopeStream} (`NOT_A_RECIPIENT` also for a group member:
+ *   reveal group shares with {@link unwrapShare} instead)
+ */
+export async function revealContentKey(input: EnvelopeInput, options: { readonly sender: SenderPublicKey; readonly recipient: EnvelopeRecipientKey }): Promise<Uint8Array> {
+  const envelope = verifyEnvelope(input, options.sender);
+  const entry = findEntry(envelope.header.to, options.recipient);
+  if (entry === undefined) throw new EnvelopeError('NOT_A_RECIPIENT', 'this identity is not a direct recipient of the envelope');
+  checkKid(entry, options.recipient);
+  return unwrapEntry(options.recipient, entry, envelope.header.nonce);
 }
