@@ -1,7 +1,8 @@
 /**
  * A node started by `milagro start` keeps its identity across a clean restart (SIGTERM) and, after a
  * crash (SIGKILL), comes back with its identity and its committed state: a realm it created.
- * `milagro status` reports the running node. A node running both roles answers both roles' routes.
+ * `milagro status` reports the running node, and a second `milagro start` on its data dir is refused.
+ * A node running both roles answers both roles' routes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,11 @@ it('start, SIGTERM, start keeps the identity; SIGKILL, start recovers identity a
   const status = await runMilagro(['status', '--config', config, '--json'], env);
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, running: true, ready: true, roles: ['dta'], identity, url: server.url });
+  // A second process on the same data dir is refused, and the first one keeps running.
+  const second = await runMilagro(['start', '--config', config], env);
+  expect(second.code).toBe(1);
+  expect(second.stderr).toMatch(/is in use by process \d+ on .*: stop that process first/);
+  expect((await jsonRequest(`${server.url}/readyz`)).status).toBe(200);
 
   await server.stop();
   expect(await server.exited).toBe(0);

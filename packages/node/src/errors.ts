@@ -9,7 +9,19 @@ export type NodeErrorCode =
    */
   | 'INVALID_CONFIG'
   /** A secret's source gives nothing: its environment variable is unset or empty, its file unreadable or empty. */
-  | 'SECRET_UNAVAILABLE';
+  | 'SECRET_UNAVAILABLE'
+  /**
+   * Another live process has the data dir open (its lock file names the process and host). Two
+   * processes on one data dir would interleave one messaging journal and one IPFS repository.
+   */
+  | 'DATA_DIR_IN_USE'
+  /**
+   * Another process holds this identity's D-TA or custody role on the same PostgreSQL database.
+   * Those roles run their protocols from one process per identity; only the MFA role has replicas.
+   */
+  | 'ROLE_RUNS_ELSEWHERE'
+  /** The database connection holding a role's lock ended (server restart, failover): the node stops. */
+  | 'ROLE_LOCK_LOST';
 
 /**
  * The one error class thrown by `@milagro/node`. Messages name the config path or the secret's

@@ -1,7 +1,7 @@
 /**
  * The last step every server app takes: serve the running roles over the HTTP kit, log one
  * `"msg":"listening"` line with the URL and the node's identity, and stop cleanly on SIGTERM/SIGINT
- * (HTTP first, then the roles, then the node).
+ * (HTTP first, then the roles, then the node), or with exit code 1 when a role can no longer run.
  */
 import { createHttpServer, type ListeningHttpServer } from '@milagro/http';
 import type { Logger } from 'pino';
@@ -40,12 +40,17 @@ export async function serveRoles(options: ServeRolesOptions): Promise<ListeningH
   const listening = await server.listen({ port: http.port, host: http.host });
   options.onListening?.(listening);
   logger.info({ url: listening.url, identity: node.identity.id.toString(), peerId: node.ipfs.peerId, ...options.describe }, 'listening');
-  onShutdownSignals(async (signal) => {
+  const stop = onShutdownSignals(async (signal) => {
     logger.info({ signal }, 'shutting down');
     await listening.close();
     await roles.close();
     await node.close();
     options.onStopped?.();
+  });
+  // A role that can no longer run safely (its database lock is gone) stops the whole node, exit code 1.
+  void roles.fatal?.then((error) => {
+    logger.fatal({ event: 'role-stopped', code: error.code }, error.message);
+    stop(error.code);
   });
   return listening;
 }

@@ -19,7 +19,9 @@ export type StorageErrorCode =
   /** The database has been closed, or a transaction handle was used after its transaction ended. */
   | 'CLOSED'
   /** Anything else: SQL errors (syntax, unknown table), I/O errors, a full disk, a corrupt file. */
-  | 'FAILED';
+  | 'FAILED'
+  /** `holdLock`: another connection (another process, or another holder here) holds the named lock. */
+  | 'LOCK_HELD';
 
 /**
  * The one error class thrown by `@milagro/storage`. Messages never contain bound parameter values

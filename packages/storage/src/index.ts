@@ -25,6 +25,6 @@
  * ```
  */
 export { StorageError, isStorageError, type StorageErrorCode } from './errors.js';
-export type { Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
+export type { DatabaseLock, Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
 export { openPostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.js';
 export { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';

@@ -9,11 +9,12 @@
  * replicas starting together apply each step once (docs/adr/0014-postgresql-storage.md).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { StorageError } from './errors.js';
 import { applyMigrations } from './migrations.js';
 import { checkParameters, integerValue, placeholderOffsets } from './portable-sql.js';
-import type { Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
+import type { DatabaseLock, Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
 
 /** Options of {@link openPostgresDatabase}. */
 export interface PostgresDatabaseOptions {
@@ -39,6 +40,12 @@ const TRANSLATION_CACHE_SIZE = 256;
 const MIGRATION_LOCK = '7883959119154491136';
 
 const OID = { bool: 16, bytea: 17, int8: 20, numeric: 1700 } as const;
+/** The advisory-lock key of a {@link SqlDatabase.holdLock} name: SHA-256 of a labelled name, its first 64 bits as a signed integer. */
+function lockKey(name: string): string {
+  const digest = createHash('sha256').update(`milagro/storage/lock/v1\0${name}`).digest();
+  return digest.readBigInt64BE(0).toString();
+}
+
 /** SQLSTATEs after which the whole transaction may succeed if run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 /** SQLSTATE classes whose messages name objects, never values; others (22: data exceptions) may quote a value. */
@@ -84,7 +91,7 @@ export async function openPostgresDatabase(options: PostgresDatabaseOptions): Pr
     await pool.end().catch(() => undefined);
     throw toStorageError(error, 'cannot open the database');
   }
-  return new PostgresDatabase(pool, retryTimeoutMs);
+  return new PostgresDatabase(pool, retryTimeoutMs, { connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
 }
 
 class PostgresDatabase implements SqlDatabase {
@@ -94,12 +101,17 @@ class PostgresDatabase implements SqlDatabase {
   /** `?` SQL → `$n` SQL and its placeholder count, least recently used first. */
   readonly #translations = new Map<string, { readonly text: string; readonly placeholders: number }>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** How to open a connection of its own for each held lock (the pool's would return it to the pool). */
+  readonly #lockConnection: pg.ClientConfig;
+  /** Release functions of the held locks. */
+  readonly #locks = new Set<() => Promise<void>>();
   #closing = false;
   #closed: Promise<void> | undefined;
 
-  constructor(pool: pg.Pool, retryTimeoutMs: number) {
+  constructor(pool: pg.Pool, retryTimeoutMs: number, lockConnection: pg.ClientConfig) {
     this.#pool = pool;
     this.#retryTimeoutMs = retryTimeoutMs;
+    this.#lockConnection = lockConnection;
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<{ readonly changes: number }> {
@@ -123,10 +135,44 @@ class PostgresDatabase implements SqlDatabase {
     return applyMigrations({ dialect: this.dialect, migrationTransaction: (work) => this.#transaction(work, true) }, namespace, migrations);
   }
 
+  async holdLock(name: string): Promise<DatabaseLock> {
+    this.#enter();
+    const client = new pg.Client(this.#lockConnection);
+    let released = false;
+    let markLost: () => void = () => undefined;
+    const lost = new Promise<void>((resolve) => (markLost = resolve));
+    // A lost connection is a lost lock (the server ends the session's advisory locks with it).
+    const onGone = (): void => {
+      if (!released) markLost();
+    };
+    client.on('error', onGone);
+    client.on('end', onGone);
+    try {
+      await client.connect();
+      const row = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [lockKey(name)])).rows[0];
+      if (row?.held !== true) throw new StorageError('LOCK_HELD', `another connection holds the lock "${name}"`);
+    } catch (error) {
+      released = true;
+      await client.end().catch(() => undefined);
+      throw toStorageError(error, `cannot take the lock "${name}"`);
+    }
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      this.#locks.delete(release);
+      // Ending the session releases its advisory locks.
+      await client.end().catch(() => undefined);
+    };
+    this.#locks.add(release);
+    return { lost, release };
+  }
+
   close(): Promise<void> {
     this.#closing = true;
-    // Work already started or queued finishes first; then the pool's connections close.
-    this.#closed ??= Promise.allSettled([...this.#inFlight]).then(() => this.#pool.end());
+    // Work already started or queued finishes first; then the locks' and the pool's connections close.
+    this.#closed ??= Promise.allSettled([...this.#inFlight])
+      .then(() => Promise.allSettled([...this.#locks].map((release) => release())))
+      .then(() => this.#pool.end());
     return this.#closed;
   }
 

@@ -58,6 +58,24 @@ export interface SqlDatabase extends SqlExecutor {
    * (`SCHEMA_TOO_NEW`).
    */
   migrate(namespace: string, migrations: readonly Migration[]): Promise<void>;
-  /** Closes after the work already queued; later calls fail with `CLOSED`. Idempotent. */
+  /**
+   * Holds the lock `name` (any string; it names no secret) until released or until the database
+   * closes, so that one holder at a time, across every process using this database, does what it
+   * guards (e.g. run the one D-TA of an identity). Refused with `LOCK_HELD` while another holds it.
+   * On PostgreSQL: a session advisory lock on a connection of its own; when that connection is lost
+   * (server restart, failover) the lock is gone and `lost` resolves, and the holder must stop what
+   * the lock guarded. On SQLite, whose file belongs to one data dir and so to one process, it is
+   * held within this database object and never lost.
+   */
+  holdLock(name: string): Promise<DatabaseLock>;
+  /** Closes after the work already queued, releasing held locks; later calls fail with `CLOSED`. Idempotent. */
   close(): Promise<void>;
+}
+
+/** A lock from {@link SqlDatabase.holdLock}. */
+export interface DatabaseLock {
+  /** Resolves if the lock is lost before it is released (its connection ended). */
+  readonly lost: Promise<void>;
+  /** Releases the lock. Idempotent. */
+  release(): Promise<void>;
 }

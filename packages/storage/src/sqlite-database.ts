@@ -14,7 +14,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StorageError } from './errors.js';
 import { applyMigrations } from './migrations.js';
 import { checkParameters, integerValue, placeholderOffsets } from './portable-sql.js';
-import type { Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
+import type { DatabaseLock, Migration, SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database.js';
 
 /** Options of {@link openSqliteDatabase}. */
 export interface SqliteDatabaseOptions {
@@ -90,6 +90,8 @@ class SqliteDatabase implements SqlDatabase {
   #queue: Promise<unknown> = Promise.resolve();
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Names of the locks held (within this object: the file belongs to one data dir, so to one process). */
+  readonly #locks = new Set<string>();
 
   constructor(connection: DatabaseSync, busyTimeoutMs: number) {
     this.#connection = connection;
@@ -116,8 +118,17 @@ class SqliteDatabase implements SqlDatabase {
     return applyMigrations({ dialect: this.dialect, migrationTransaction: (work) => this.#transaction(work) }, namespace, migrations);
   }
 
+  holdLock(name: string): Promise<DatabaseLock> {
+    if (this.#closing) return Promise.reject(new StorageError('CLOSED', 'the database is closed'));
+    if (this.#locks.has(name)) return Promise.reject(new StorageError('LOCK_HELD', `the lock "${name}" is held`));
+    this.#locks.add(name);
+    const release = async (): Promise<void> => void this.#locks.delete(name);
+    return Promise.resolve({ lost: new Promise<void>(() => undefined), release });
+  }
+
   close(): Promise<void> {
     this.#closing = true;
+    this.#locks.clear();
     // Work queued before close still runs; the connection closes after it.
     this.#closed ??= this.#serialised(async () => {
       this.#statements.clear();

@@ -1,7 +1,8 @@
 // What is the PostgreSQL adapter's own (the shared contract runs in sql-database-contract.test.ts):
 // separate pools (as separate replicas) migrating and writing one database at once, whole
 // transactions rerun after serialisation failures even when `work` catches them, a swallowed
-// statement failure never commits half a transaction, and options and connection failures.
+// statement failure never commits half a transaction, locks held by one replica at a time (and
+// lost with their connection), and options and connection failures.
 import { isStorageError, openPostgresDatabase, type SqlDatabase } from '@milagro/storage';
 import { postgresAvailability, reportMissingPostgres, useTestPostgres } from '../../../tools/jest/postgres';
 import { PEER_MIGRATIONS } from './support/peer-migrations';
@@ -85,6 +86,35 @@ if (!('binaries' in postgres)) {
       expect(isStorageError(error)).toBe(true);
       expect(await a.get('SELECT value FROM counter')).toEqual({ value: 0 });
       expect(await a.all('SELECT id FROM a')).toEqual([]);
+    });
+
+    test('a lock is held by one replica at a time, released by release() or close(), and lost with its connection', async () => {
+      const [a, b] = await replicas();
+      const held = await a.holdLock('role/dta/bafy-one');
+      expect(isStorageError(await b.holdLock('role/dta/bafy-one').catch((reason: unknown) => reason), 'LOCK_HELD')).toBe(true);
+      expect(isStorageError(await a.holdLock('role/dta/bafy-one').catch((reason: unknown) => reason), 'LOCK_HELD')).toBe(true);
+      const other = await b.holdLock('role/dta/bafy-two');
+      await held.release();
+      await held.release();
+      const taken = await b.holdLock('role/dta/bafy-one');
+      await taken.release();
+      await other.release();
+
+      // Closing the database releases what it holds.
+      await a.holdLock('role/custody/bafy-three');
+      await a.close();
+      const afterClose = await b.holdLock('role/custody/bafy-three');
+      await afterClose.release();
+
+      // The server ends the lock's session (a restart, a failover): the holder learns it, and another may take it.
+      const doomed = await b.holdLock('role/dta/bafy-four');
+      let lost = false;
+      void doomed.lost.then(() => (lost = true));
+      await b.run("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()");
+      await doomed.lost;
+      expect(lost).toBe(true);
+      const retaken = await b.holdLock('role/dta/bafy-four');
+      await retaken.release();
     });
 
     test('bad options are INVALID_ARGUMENT; a server that is not there is FAILED', async () => {

@@ -77,6 +77,17 @@ describe('openSqliteDatabase', () => {
     await db.close();
   });
 
+  test('a lock is held once until released; a closed database holds none', async () => {
+    const db = await openSqliteDatabase({ path: ':memory:' });
+    const held = await db.holdLock('role/dta/bafy-one');
+    expect(isStorageError(await db.holdLock('role/dta/bafy-one').catch((reason: unknown) => reason), 'LOCK_HELD')).toBe(true);
+    await (await db.holdLock('role/dta/bafy-two')).release();
+    await held.release();
+    await (await db.holdLock('role/dta/bafy-one')).release();
+    await db.close();
+    expect(isStorageError(await db.holdLock('role/dta/bafy-one').catch((reason: unknown) => reason), 'CLOSED')).toBe(true);
+  });
+
   test('bad options are INVALID_ARGUMENT', async () => {
     for (const options of [{ path: '' }, { path: freshFile(), busyTimeoutMs: -1 }]) {
       const error = await openSqliteDatabase(options).catch((reason: unknown) => reason);
