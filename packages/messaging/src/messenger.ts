@@ -802,6 +802,10 @@ export class Messenger {
       outbox.recoverTo = 0;
       this.#forgetClosed(ack.from, outbox);
       this.#sendDueClose(ack.from);
+      // A chain close frees slots at the recipient: the current chain, refused as too-many-chains
+      // until now, is announced again at once rather than after its backed-off retry timeout.
+      const current = this.#outboxes.get(ack.from);
+      if (outbox.closes === true && current !== undefined && current.ackedSeq < current.seq) this.#scheduleRetry(ack.from, current, { now: true });
     } else if (outbox.ackedSeq < outbox.recoverTo) {
       this.#stats.reannounced += 1;
       this.#publishAnnouncement(ack.from, outbox, false);
