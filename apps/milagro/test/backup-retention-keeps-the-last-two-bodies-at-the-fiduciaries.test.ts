@@ -1,5 +1,5 @@
 /**
- * Retention with real processes (docs/specs/backup.md §11): two D-TAs serve as backup fiduciaries,
+ * Retention with real processes (docs/specs/backup.md §10): two D-TAs serve as backup fiduciaries,
  * a node backs itself up every 3 s, 2 of 2, `keep: 2`.
  * - After four and more backups the older ones are retired at both fiduciaries as the node goes.
  * - With one fiduciary stopped the runs fail and nothing more is retired (no newer backup is confirmed).

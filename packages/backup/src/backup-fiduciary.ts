@@ -8,7 +8,7 @@
  *
  * Each backup is pinned in parts: the envelope and its body blocks recursively, the node's identity
  * document recursively, the manifest alone (a recursive pin of the manifest would hold every earlier
- * backup through `prev`). So a node can retire old backups (retention, docs/specs/backup.md §11): on
+ * backup through `prev`). So a node can retire old backups (retention, docs/specs/backup.md §10): on
  * its signed request the fiduciary unpins the body and keeps the small signed manifest, so the chain
  * stays walkable and a release of a retired backup is refused as `RETIRED`, not left to time out.
  */

@@ -2,7 +2,7 @@
  * Retention: which of a node's backups to retire (pure), and the node's record of its backups'
  * confirmations and retirements (`<dataDir>/backup/retention.json`, written atomically).
  *
- * The rule (docs/specs/backup.md §11): keep the `keep` newest backups; retire an older one only
+ * The rule (docs/specs/backup.md §10): keep the `keep` newest backups; retire an older one only
  * when a NEWER backup is fully confirmed (pinned by at least k fiduciaries). The newest is never
  * retired, and nothing is retired while no backup is fully confirmed.
  */

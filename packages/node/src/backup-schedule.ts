@@ -14,7 +14,7 @@
  *
  * Retention (`keep`, default 7): once a run's backup has all its required confirmations (at least k
  * and `confirmations`), the node asks the fiduciaries, in requests it signs, to release the backups
- * beyond the newest `keep` (docs/specs/backup.md §11). Never before: an unconfirmed backup never
+ * beyond the newest `keep` (docs/specs/backup.md §10). Never before: an unconfirmed backup never
  * costs an older one its place. Fiduciaries that do not confirm are asked again after the next run.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
