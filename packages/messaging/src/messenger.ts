@@ -30,6 +30,7 @@ import {
   DEFAULT_RETRY_MAX_MS,
   DEFAULT_STORE_RETRY_MS,
   MAX_CATCH_UP,
+  MAX_CLOSE_ROOTS,
   MAX_INLINE_ENVELOPE_BYTES,
   RESERVED_TYPE_PREFIX,
   RETRY_WINDOW,
@@ -645,7 +646,8 @@ export class Messenger {
     } catch (cause) {
       throw new MessagingError('RECIPIENT_UNAVAILABLE', `identity ${to} cannot be messaged: ${isPkiError(cause) ? cause.code : 'resolution failed'}`, { cause });
     }
-    const body = encodeChainClose({ roots: due.roots, others: due.others, keep: due.others && due.keep !== undefined ? [due.keep] : [] });
+    // The newest chains if there are more than one close may name (a journal ended over a thousand times without reaching `to`).
+    const body = encodeChainClose({ roots: due.roots.slice(-(MAX_CLOSE_ROOTS - 1)), others: due.others, keep: due.others && due.keep !== undefined ? [due.keep] : [] });
     const envelope = await sealEnvelope({ from: this.#signer, to: [{ id: to, publicKey: recipient.keys.kem }], type: CHAIN_CLOSE_TYPE, typeVersion: 1, body });
     const { cid, bytes } = await this.#store(envelope);
     if (this.#closeDue.get(to) !== due) return; // owed no more, or owed differently: the next call seals it
