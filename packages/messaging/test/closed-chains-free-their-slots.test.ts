@@ -91,10 +91,18 @@ function sendMany(messenger: Messenger, to: string, name: string, count: number,
   return Promise.all(Array.from({ length: count }, (_, i) => messenger.send(to, { type: 'test/close', body: utf8ToBytes(`${name} ${from + i}`) })));
 }
 
-/** Announces `envelope` (bytes inline) on `to`'s topic as from `from`, as anyone on the topic can. */
-async function announce(node: IpfsNode, from: Identity, to: string, cid: CID, envelope?: Uint8Array): Promise<void> {
-  const inline = envelope === undefined ? {} : { envelope };
-  await node.pubsub.publish(messagingTopic(to), encodeFrame({ kind: 'announce', from: from.identity.id.toString(), head: from.identity.head, cid, ...inline }));
+/**
+ * Announces `envelope` (bytes inline) on `to`'s topic as from `from`, as anyone on the topic can, every
+ * second until `done` (pubsub may drop a frame, e.g. while a restarted receiver's subscription spreads).
+ */
+async function announceUntil(what: string, node: IpfsNode, from: Identity, to: string, cid: CID, envelope: Uint8Array, done: () => boolean): Promise<void> {
+  const frame = encodeFrame({ kind: 'announce', from: from.identity.id.toString(), head: from.identity.head, cid, envelope });
+  const deadline = Date.now() + 240_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await node.pubsub.publish(messagingTopic(to), frame);
+    for (let i = 0; i < 20 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 beforeAll(async () => {
@@ -175,8 +183,7 @@ it('a replayed envelope of a closed chain, and a copied journal continuing it, a
   // A replay of a held envelope of the closed chain is a duplicate: acknowledged, not delivered.
   const duplicates = inbox.stats().duplicates;
   const bytes = await nodes[1]!.store.get(first[1]!.cid, { timeoutMs: 60_000 });
-  await announce(nodes[1]!, sender, receiverId, first[1]!.cid, bytes);
-  await until('the replay is seen as a duplicate', () => inbox.stats().duplicates > duplicates);
+  await announceUntil('the replay is seen as a duplicate', nodes[1]!, sender, receiverId, first[1]!.cid, bytes, () => inbox.stats().duplicates > duplicates);
   expect(inbox.inboxLength).toBe(3);
   await stop(inbox);
 
@@ -186,8 +193,8 @@ it('a replayed envelope of a closed chain, and a copied journal continuing it, a
   expect(inbox.inboxLength).toBe(3);
   await until('the continuation is refused after the restart', () => refused.filter((r) => r.reason === 'chain-closed').length > before);
   const replayedDuplicates = inbox.stats().duplicates;
-  await announce(nodes[1]!, sender, receiverId, first[2]!.cid, await nodes[1]!.store.get(first[2]!.cid, { timeoutMs: 60_000 }));
-  await until('the replay after the restart is a duplicate', () => inbox.stats().duplicates > replayedDuplicates);
+  const third = await nodes[1]!.store.get(first[2]!.cid, { timeoutMs: 60_000 });
+  await announceUntil('the replay after the restart is a duplicate', nodes[1]!, sender, receiverId, first[2]!.cid, third, () => inbox.stats().duplicates > replayedDuplicates);
   expect(inbox.inboxLength).toBe(3);
   expect(refused.every((r) => r.reason === 'chain-closed')).toBe(true);
   expect((await read(inbox, 3, 0)).map((m) => bytesToUtf8(m.body))).toEqual(['first 1', 'first 2', 'first 3']);
@@ -212,15 +219,13 @@ it('a chain close from another identity is refused, and closes nothing of the se
     await sealEnvelope({ from: { ...otherSigner, id: sender.identity.id.toString() }, to: [{ id: receiverId, publicKey: receiverKeys.keys.kem }], type: CHAIN_CLOSE_TYPE, body }),
   );
   const forgedCid = await nodes[2]!.store.putDag(dagCbor.decode(forged), { pin: true, recursive: false });
-  await announce(nodes[2]!, sender, receiverId, forgedCid, forged);
-  await until('the forged close is refused', () => refused.some((r) => r.cid === forgedCid.toString()));
+  await announceUntil('the forged close is refused', nodes[2]!, sender, receiverId, forgedCid, forged, () => refused.some((r) => r.cid === forgedCid.toString()));
   expect(refused.find((r) => r.cid === forgedCid.toString())!.reason).toBe('bad-signature');
 
   // The other identity's own close naming the sender's chain concerns only its own chains here.
   const own = encodeEnvelope(await sealEnvelope({ from: otherSigner, to: [{ id: receiverId, publicKey: receiverKeys.keys.kem }], type: CHAIN_CLOSE_TYPE, body }));
   const ownCid = await nodes[2]!.store.putDag(dagCbor.decode(own), { pin: true, recursive: false });
-  await announce(nodes[2]!, other, receiverId, ownCid, own);
-  await until('the other identity closes its own (no) chains', () => inbox.stats().closedChains === 1);
+  await announceUntil('the other identity closes its own (no) chains', nodes[2]!, other, receiverId, ownCid, own, () => inbox.stats().closedChains === 1);
 
   // The sender's chain is still open: its next message extends it.
   const next = await senderMessenger.send(receiverId, { type: 'test/close', body: utf8ToBytes('after') });
@@ -230,7 +235,7 @@ it('a chain close from another identity is refused, and closes nothing of the se
     ['before', 1, first.cid.toString()],
     ['after', 2, first.cid.toString()],
   ]);
-  expect(refused.map((r) => r.reason)).toEqual(['bad-signature']);
+  expect(refused.every((r) => r.reason === 'bad-signature' && r.cid === forgedCid.toString())).toBe(true);
   // An application cannot send messaging's own content types.
   await expect(senderMessenger.send(receiverId, { type: CHAIN_CLOSE_TYPE, body })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
 });
@@ -248,16 +253,14 @@ it('a chain closed by name before the receiver saw it never starts: its root is 
   // The root of a chain the receiver has not seen (a lost node's, announced late by anyone holding it).
   const unseen = await seal('test/close', utf8ToBytes('from a closed chain'));
   const close = await seal(CHAIN_CLOSE_TYPE, encodeChainClose({ roots: [unseen.cid], others: false, keep: [] }));
-  await announce(nodes[1]!, sender, receiverId, close.cid, close.bytes);
-  await until('the close is applied', () => inbox.stats().closedChains === 1);
-  await announce(nodes[1]!, sender, receiverId, unseen.cid, unseen.bytes);
-  await until('the closed root is refused', () => refused.some((r) => r.cid === unseen.cid.toString()));
-  expect(refused.map((r) => r.reason)).toEqual(['chain-closed']);
+  await announceUntil('the close is applied', nodes[1]!, sender, receiverId, close.cid, close.bytes, () => inbox.stats().closedChains === 1);
+  await announceUntil('the closed root is refused', nodes[1]!, sender, receiverId, unseen.cid, unseen.bytes, () => refused.some((r) => r.cid === unseen.cid.toString()));
+  expect(refused.length).toBeGreaterThan(0);
+  expect(refused.every((r) => r.reason === 'chain-closed' && r.cid === unseen.cid.toString())).toBe(true);
   expect(inbox.inboxLength).toBe(0);
   // The close itself, replayed, is a duplicate: it closes nothing again.
   const duplicates = inbox.stats().duplicates;
-  await announce(nodes[1]!, sender, receiverId, close.cid, close.bytes);
-  await until('the replayed close is a duplicate', () => inbox.stats().duplicates > duplicates);
+  await announceUntil('the replayed close is a duplicate', nodes[1]!, sender, receiverId, close.cid, close.bytes, () => inbox.stats().duplicates > duplicates);
   expect(inbox.stats().closedChains).toBe(1);
 });
 
