@@ -18,6 +18,9 @@
  * // on a fresh machine, as a temporary identity:
  * const collected = await requestShares({ messenger, requesterKem, store, resolver, manifest: cid, recoverySecret: secret });
  * await restoreBackup({ store, manifest: cid, nodeSigningKey: collected.nodeSigningKey, shares: collected.shares, dataDir });
+ *
+ * // retention: keep the newest 7 (only behind a backup k fiduciaries confirmed), in signed requests:
+ * await pruneBackups({ dataDir, keep: 7, messenger: node.messenger, signer });
  * ```
  */
 export { BackupError, isBackupError, type BackupErrorCode } from './errors.js';
