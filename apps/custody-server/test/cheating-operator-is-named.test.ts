@@ -2,7 +2,11 @@
  * A cheating operator is detected and named, with real processes: two custody servers and a third
  * operator in its own process running @milagro/custody's service with a transport that corrupts
  * what it sends (support/cheating-operator-peer.ts), plus the principal's node. t = 2 of 3.
- * - It sends bad private DKG shares: both honest servers fail the vault and name operator 3.
+ * - It sends a bad private DKG share to operator 1 only: operator 1 names it and publishes the
+ *   evidence (the cheater's own signed envelopes, revealed); operator 2, which saw nothing wrong
+ *   itself, checks the evidence and names operator 3 too, "verified evidence" (ADR 0022).
+ * - It accuses operator 1 falsely (a good share from operator 1, corrupted on arrival): the evidence
+ *   it must reveal shows a good share, so both honest servers name the accuser, operator 3.
  * - It sends bad signature shares: with the other honest server stopped, the coordinator refuses
  *   to produce a signature and names operator 3; with it back, the vault signs.
  */
@@ -61,14 +65,29 @@ async function vaultAt(server: OperatorProcess, vaultId: string): Promise<Record
   return (await jsonRequest(`${server.server.url}/v1/vaults/${vaultId}`)).body;
 }
 
-it('names the operator that sends bad DKG shares; the vault fails at every honest operator', async () => {
-  await cheater.request('mode', { mode: 'bad-dkg-share' });
-  await createVault('cheated');
+async function failureReasons(vaultId: string): Promise<string[]> {
+  const reasons: string[] = [];
   for (const server of servers) {
-    await waitFor(`${server.name} failed`, async () => (await vaultAt(server, 'cheated'))['state'] === 'failed', 300_000, 500);
-    const reason = String((await vaultAt(server, 'cheated'))['reason']);
-    expect(reason).toMatch(/operator 3\b/);
-    expect(reason).toContain(cheaterId);
+    await waitFor(`${server.name} failed`, async () => (await vaultAt(server, vaultId))['state'] === 'failed', 300_000, 500);
+    reasons.push(String((await vaultAt(server, vaultId))['reason']));
+  }
+  return reasons;
+}
+
+it('names the operator that sends a bad DKG share, at every honest operator, from verified evidence', async () => {
+  await cheater.request('mode', { mode: 'bad-dkg-share', to: servers[0]!.id });
+  await createVault('cheated');
+  const [first, second] = await failureReasons('cheated');
+  expect(first).toBe(`operator 3 (${cheaterId}) sent a private share that does not match its commitments`);
+  // Operator 2 got good shares: it names operator 3 on the evidence operator 1 published, checked itself.
+  expect(second).toBe(`operator 3 (${cheaterId}) sent operator 1 a private share that does not match its commitments (verified evidence)`);
+});
+
+it('names a false accuser: the envelopes it reveals show a good share', async () => {
+  await cheater.request('mode', { mode: 'false-accuser', against: servers[0]!.id });
+  await createVault('false-accusation');
+  for (const reason of await failureReasons('false-accusation')) {
+    expect(reason).toBe(`operator 3 (${cheaterId}) accused operator 1 falsely: the share it revealed matches operator 1's commitments`);
   }
 });
 

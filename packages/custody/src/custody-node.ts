@@ -6,9 +6,10 @@
 import type { ContentStore } from '@milagro/ipfs';
 import type { KeyStore } from '@milagro/keystore';
 import type { DeliveredMessage, Messenger } from '@milagro/messaging';
-import { identitySigner, type IdentityResolver, type OwnedIdentity } from '@milagro/pki';
+import { identityRecipientKey, identitySigner, type IdentityResolver, type OwnedIdentity } from '@milagro/pki';
 import type { SqlDatabase } from '@milagro/storage';
 import { AuditChain } from './audit-chain.js';
+import { envelopeRevealer } from './blame-evidence.js';
 import { CUSTODY_MESSAGE_PREFIX } from './custody-protocol.js';
 import { CustodyRepository } from './custody-repository.js';
 import { CustodyService, type CustodyNotice } from './custody-service.js';
@@ -64,6 +65,12 @@ export class CustodyNode {
         store: options.store,
         principalKey: async (principal) => ({ id: principal, publicKey: (await resolver.resolve(principal)).keys.kem }),
       }),
+      // DKG blame with evidence: an envelope received (and pinned) by messaging, with its content key.
+      revealEnvelope: envelopeRevealer({
+        get: (cid) => options.store.get(cid),
+        recipientKey: () => identityRecipientKey(identity, keyStore),
+        signingKey: async (id) => (await resolver.resolve(id)).keys.sign,
+      }),
       sealShare: async (principal, share) =>
         sealEscrowShare({ operator: identitySigner(identity, keyStore), principal: { id: principal, publicKey: (await resolver.resolve(principal)).keys.kem }, share }),
       ...(options.roundTimeoutMs === undefined ? {} : { roundTimeoutMs: options.roundTimeoutMs }),
@@ -93,7 +100,7 @@ export class CustodyNode {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.custody.handleMessage({ from: message.from, type: message.type, body: message.body });
+        await this.custody.handleMessage({ from: message.from, type: message.type, body: message.body, cid: message.cid.toString() });
         return;
       } catch (error) {
         if (this.#closed || attempt >= MESSAGE_ATTEMPTS) {

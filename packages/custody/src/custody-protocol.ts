@@ -8,13 +8,13 @@
  * | `milagro/custody/vault/proposal` | `{ v, session, definition, signature, nonce }` | the coordinator forwards the principal's signed definition |
  * | `milagro/custody/vault/commit`   | `{ v, session, commitment: [bytes], proof }` | DKG round 1, to every operator |
  * | `milagro/custody/vault/share`    | `{ v, session, share }` | DKG round 2, one per recipient |
- * | `milagro/custody/vault/confirm`  | `{ v, session, transcript \| null, accused \| null, reason \| null }` | result, or blame |
+ * | `milagro/custody/vault/confirm`  | `{ v, session, transcript \| null, accused \| null, reason \| null [, evidence] }` | result, or blame; `evidence` (a bad private share): the accused's envelopes revealed, blame-evidence.ts |
  * | `milagro/custody/sign/request`   | `{ v, session, request, signature, approvals }` | the coordinator forwards the signed spend request |
  * | `milagro/custody/sign/nonces`    | `{ v, session, commitments: [{hiding, binding}] \| null, refusal \| null }` | an operator's nonce commitments (one per message), or its refusal |
  * | `milagro/custody/sign/package`   | `{ v, session, attempt, signers: [{index, commitments}] }` | the chosen signers and their commitments |
  * | `milagro/custody/sign/shares`    | `{ v, session, attempt, shares: [bytes] }` | signature shares |
  * | `milagro/custody/sign/escrow`    | `{ v, session, envelope }` | escrow vaults: an operator's share sealed to the principal |
- * | `milagro/custody/sign/result`    | `{ v, session, signatures \| null, reason \| null }` | outcome, for every operator's audit chain |
+ * | `milagro/custody/sign/result`    | `{ v, session, requestId, signatures \| null, txid, reason \| null, signers, spend \| null }` | outcome, to every operator; `spend`: the principal-signed request, so each checks it itself |
  * | `milagro/custody/refresh/proposal` | `{ v, session, vaultId, epoch, signature, nonce }` | a principal-signed refresh |
  * | `milagro/custody/refresh/commit`   | `{ v, session, commitment: [bytes] }` | commitments to a zero-secret polynomial |
  * | `milagro/custody/refresh/share`    | `{ v, session, share }` | |

@@ -27,6 +27,7 @@ import { isKeyStoreError, type KeyStore } from '@milagro/keystore';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import * as dagCbor from '@ipld/dag-cbor';
 import type { AuditChain, AuditEntry } from './audit-chain.js';
+import { checkShareEvidence, decodeEvidence, encodeEvidence, type EnvelopeRevealer, type EvidenceVerdict, type ShareEvidence } from './blame-evidence.js';
 import {
   approvalList,
   CUSTODY_MESSAGE_TYPES,
@@ -73,6 +74,8 @@ export interface CustodyMessage {
   readonly from: string;
   readonly type: string;
   readonly body: Uint8Array;
+  /** The CID of the envelope it came in, when the transport has one: DKG blame reveals it as evidence. */
+  readonly cid?: string;
 }
 
 /** Something worth logging (never secrets). */
@@ -100,6 +103,12 @@ export interface CustodyServiceOptions {
   readonly audit?: AuditChain;
   /** Escrow vaults: seals this operator's share to the principal (an envelope; see escrow.ts). Without it, escrow releases are refused. */
   readonly sealShare?: (principal: string, share: EscrowShare) => Promise<Uint8Array>;
+  /**
+   * Reveals a received envelope (bytes and content key) as evidence: an operator that receives a
+   * DKG share failing `vss_verify` publishes the accused's envelopes so every operator checks the
+   * blame itself (blame-evidence.ts). Without it, blame is the receiver's word only.
+   */
+  readonly revealEnvelope?: EnvelopeRevealer;
   /** Deadline of each protocol round, in ms (default 60,000). */
   readonly roundTimeoutMs?: number;
   readonly now?: () => number;
@@ -163,6 +172,8 @@ interface KeyRun {
   readonly dkg: KeyGeneration;
   phase: 1 | 2 | 'confirm' | 'done';
   readonly confirmations: Map<number, { transcript: Uint8Array | null; accused: number | null; reason: string | null }>;
+  /** DKG: the envelope CIDs of each sender's round-1 and round-2 messages (evidence, if it cheats). */
+  readonly received: Map<number, { commit?: string; share?: string }>;
   outcome?: { key: VaultKey; signingShare?: Uint8Array };
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -176,6 +187,8 @@ interface KeyGeneration {
   receiveShare(sender: number, share: Uint8Array): void;
   finish(): { key: VaultKey; signingShare?: Uint8Array };
   clean(): void;
+  /** DKG: the round-1 commitments received from `sender`. */
+  commitmentOf?(sender: number): readonly Uint8Array[] | undefined;
 }
 
 interface Coordination {
@@ -620,6 +633,7 @@ export class CustodyService {
       dkg,
       phase: 1,
       confirmations: new Map(),
+      received: new Map(),
     };
     this.#runs.set(run.hex, run);
     const own = dkg.commitment;
@@ -649,6 +663,11 @@ export class CustodyService {
     const sender = run.participants.indexOf(message.from) + 1;
     if (sender === 0 || sender === run.index) throw new CustodyError('NOT_AUTHORISED', 'the sender is not another participant of the run');
     if (run.phase === 'done') return;
+    if (kind === 'dkg' && message.cid !== undefined && (message.type === types.commit || message.type === types.share)) {
+      const cids = run.received.get(sender) ?? {};
+      const slot = message.type === types.commit ? 'commit' : 'share';
+      if (cids[slot] === undefined) run.received.set(sender, { ...cids, [slot]: message.cid });
+    }
     try {
       if (message.type === types.commit) {
         const m = decodeMessage(message.body, kind === 'dkg' ? ['commitment', 'proof'] : ['commitment'], 'commitments');
@@ -661,20 +680,79 @@ export class CustodyService {
         if (!isBytes(m['share'], 32)) throw new BlameError({ operator: sender, reason: 'sent a malformed share' });
         run.dkg.receiveShare(sender, m['share']);
       } else {
-        const m = decodeMessage(message.body, ['transcript', 'accused', 'reason'], 'confirmation');
+        const m = decodeConfirmation(message.body);
         const transcript = m['transcript'];
         if (transcript !== null && !isBytes(transcript, 32)) throw new CustodyError('INVALID_REQUEST', 'confirmation: transcript must be 32 bytes or null');
         const confirmation = { transcript, accused: optionalIndex(m['accused'], 'accused'), reason: optionalText(m['reason'], 'reason') };
         if (!run.confirmations.has(sender)) run.confirmations.set(sender, confirmation);
         // A blame or a failed run elsewhere ends the run here too, whatever round it is in.
-        if (confirmation.accused !== null) return this.#failRun(run, `operator ${confirmation.accused} was blamed by operator ${sender}: ${confirmation.reason ?? 'no reason given'}`, undefined, false);
+        if (confirmation.accused !== null) {
+          if (m['evidence'] !== undefined && kind === 'dkg') return this.#judge(run, sender, confirmation.accused, m['evidence']);
+          return this.#failRun(run, `operator ${confirmation.accused} was blamed by operator ${sender}: ${confirmation.reason ?? 'no reason given'}`, undefined, false);
+        }
         if (transcript === null) return this.#failRun(run, `operator ${sender} failed its run: ${confirmation.reason ?? 'no reason given'}`, undefined, false);
       }
     } catch (error) {
-      if (error instanceof BlameError) return this.#failRun(run, error.blame.reason, error.blame);
+      if (error instanceof BlameError) {
+        // A bad private share is provable: the accused's own envelopes, revealed, show it to everyone.
+        const evidence = kind === 'dkg' && message.type === types.share && error.blame.operator === sender ? await this.#evidence(run, sender) : undefined;
+        return this.#failRun(run, error.blame.reason, error.blame, true, evidence);
+      }
       throw error;
     }
     await this.#advance(run, false);
+  }
+
+  /** The accused's round-1 and share envelopes, revealed; undefined when they cannot be (no revealer, a CID or block missing). */
+  async #evidence(run: KeyRun, accused: number): Promise<ShareEvidence | undefined> {
+    const reveal = this.#options.revealEnvelope;
+    const cids = run.received.get(accused);
+    if (reveal === undefined || cids?.commit === undefined || cids.share === undefined) return undefined;
+    const peer = run.participants[accused - 1] as string;
+    try {
+      return { commit: await reveal(cids.commit, peer), share: await reveal(cids.share, peer) };
+    } catch (error) {
+      this.#notice({ kind: 'message-ignored', reason: `could not reveal the evidence against operator ${accused}: ${errorMessage(error)}`, vaultId: run.vault.vaultId, sessionId: run.hex, peer });
+      return undefined;
+    }
+  }
+
+  /**
+   * Operator `accuser` blamed operator `accused` with evidence: this operator checks it itself and
+   * names the accused (verified) or the accuser (the evidence does not show a bad share). The run
+   * fails either way.
+   */
+  async #judge(run: KeyRun, accuser: number, accused: number, rawEvidence: unknown): Promise<void> {
+    const accuserId = run.participants[accuser - 1] as string;
+    const accusedId = run.participants[accused - 1];
+    let verdict: EvidenceVerdict;
+    try {
+      if (accusedId === undefined || accused === accuser) throw new CustodyError('INVALID_REQUEST', 'it names no other operator of the run');
+      const evidence = decodeEvidence(rawEvidence);
+      let signingKey: Uint8Array;
+      try {
+        signingKey = await this.#options.signingKey(accusedId);
+      } catch (error) {
+        // Not a verdict: the PKI did not answer. The accusation stands as the accuser's word.
+        return this.#failRun(run, `operator ${accused} was blamed by operator ${accuser} (its evidence could not be checked: ${errorMessage(error)})`, undefined, false, undefined, 'unchecked');
+      }
+      const ownCommitment = accused === run.index ? run.dkg.commitment.commitment : run.dkg.commitmentOf?.(accused);
+      verdict = await checkShareEvidence({
+        evidence,
+        session: run.id,
+        accuser: { id: accuserId, index: accuser },
+        accused: { id: accusedId, index: accused, signingKey },
+        n: run.participants.length,
+        t: run.vault.threshold,
+        ...(ownCommitment === undefined ? {} : { ownCommitment }),
+      });
+    } catch (error) {
+      if (!isCustodyError(error)) throw error;
+      verdict = { verified: false, reason: `its evidence is malformed: ${error.message}` };
+    }
+    if (verdict.verified) return this.#failRun(run, verdict.reason, { operator: accused, reason: verdict.reason }, false, undefined, 'verified');
+    const reason = `accused operator ${accused} falsely: ${verdict.reason}`;
+    return this.#failRun(run, reason, { operator: accuser, reason }, false, undefined, 'refuted');
   }
 
   async #advance(run: KeyRun, deadline: boolean): Promise<void> {
@@ -766,24 +844,32 @@ export class CustodyService {
   }
 
   /** Fails a run here; `blame` (caught here) and failures found here are told to the other operators. */
-  async #failRun(run: KeyRun, reason: string, blame?: Blame, tell = true): Promise<void> {
+  async #failRun(run: KeyRun, reason: string, blame?: Blame, tell = true, evidence?: ShareEvidence, judged?: 'verified' | 'refuted' | 'unchecked'): Promise<void> {
     if (run.phase === 'done') return;
     run.phase = 'done';
     clearTimeout(run.timer);
     this.#runs.delete(run.hex);
     run.dkg.clean();
-    if (tell) this.#broadcastConfirm(run, null, blame?.operator ?? null, blame ? `operator ${blame.operator} ${blame.reason}` : reason);
+    if (tell) this.#broadcastConfirm(run, null, blame?.operator ?? null, blame ? `operator ${blame.operator} ${blame.reason}` : reason, evidence);
     const full = blame ? `operator ${blame.operator} (${run.participants[blame.operator - 1] ?? '?'}) ${blame.reason}` : reason;
     if (blame) this.#notice({ kind: 'operator-blamed', reason: full, vaultId: run.vault.vaultId, sessionId: run.hex, peer: run.participants[blame.operator - 1] as string });
     if (run.kind === 'dkg') await this.#repository.failVault(run.vault.vaultId, run.hex, full, this.#now());
     else await this.#repository.endSession(run.hex, 'failed');
     this.#notice({ kind: 'session-failed', reason: full, vaultId: run.vault.vaultId, sessionId: run.hex });
-    this.#audit(run.vault, { kind: run.kind === 'dkg' ? 'vault-failed' : run.kind === 'refresh' ? 'refresh-failed' : 'reshare-failed', vaultId: run.vault.vaultId, session: run.hex, reason: full, accused: blame?.operator ?? null });
+    this.#audit(run.vault, {
+      kind: run.kind === 'dkg' ? 'vault-failed' : run.kind === 'refresh' ? 'refresh-failed' : 'reshare-failed',
+      vaultId: run.vault.vaultId,
+      session: run.hex,
+      reason: full,
+      accused: blame?.operator ?? null,
+      // How the blame stands: published with evidence (here), checked from another operator's evidence, or the receiver's word.
+      evidence: evidence !== undefined ? 'published' : (judged ?? null),
+    });
     this.#changed();
   }
 
-  #broadcastConfirm(run: KeyRun, transcript: Uint8Array | null, accused: number | null, reason: string | null): void {
-    const body = encodeMessage({ session: run.id, transcript, accused, reason });
+  #broadcastConfirm(run: KeyRun, transcript: Uint8Array | null, accused: number | null, reason: string | null, evidence?: ShareEvidence): void {
+    const body = encodeMessage({ session: run.id, transcript, accused, reason, ...(evidence === undefined ? {} : { evidence: encodeEvidence(evidence) }) });
     for (const peer of run.participants) if (peer !== this.self) this.#send(peer, RUN_TYPES[run.kind].confirm, body, run.vault.vaultId);
   }
 
@@ -1315,6 +1401,15 @@ export function reshareMessage(definition: VaultDefinition, epoch: number): Uint
   return dagCbor.encode({ reshare: encodeVaultDefinition(definition), epoch });
 }
 
+/** A run's confirmation: `evidence` (DKG blame of a private share, blame-evidence.ts) is optional. */
+function decodeConfirmation(body: Uint8Array): Record<string, unknown> {
+  try {
+    return decodeMessage(body, ['transcript', 'accused', 'reason', 'evidence'], 'confirmation');
+  } catch {
+    return decodeMessage(body, ['transcript', 'accused', 'reason'], 'confirmation');
+  }
+}
+
 /** A policy that refuses nothing: to derive what a request signs before checking it against the vault's own. */
 const UNLIMITED_POLICY: SpendingPolicy = { approvers: [], approvals: 0, maxAmountSats: MAX_SATS, destinations: [], allowMessages: true };
 
@@ -1472,6 +1567,9 @@ class DkgAdapter implements KeyGeneration {
   }
   finish() {
     return this.dkg.finish();
+  }
+  commitmentOf(sender: number) {
+    return this.dkg.commitmentOf(sender);
   }
   clean() {
     this.dkg.clean();

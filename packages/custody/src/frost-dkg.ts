@@ -79,6 +79,19 @@ function checkCommitment(sender: number, n: number, threshold: number, pkg: DkgC
   }
 }
 
+/**
+ * `vss_verify`: true when `share` is the evaluation at operator `recipient` of the polynomial that
+ * `commitment` (t Feldman commitments) commits to.
+ */
+export function shareMatchesCommitment(recipient: number, n: number, t: number, commitment: readonly Uint8Array[], share: Uint8Array): boolean {
+  try {
+    frost.validateSecret({ identifier: operatorIdentifier(recipient), signingShare: share }, { signers: { min: t, max: n }, commitments: [...commitment], verifyingShares: {} });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One operator's DKG state machine. Everything it returns is public except {@link finish}'s share. */
 export class FrostDkg {
   readonly #index: number;
@@ -120,6 +133,11 @@ export class FrostDkg {
     this.#commitments.set(sender, { commitment: pkg.commitment.map((c) => c.slice()), proof: pkg.proof.slice() });
   }
 
+  /** The round-1 commitments received from `sender` (public), if any. */
+  commitmentOf(sender: number): readonly Uint8Array[] | undefined {
+    return this.#commitments.get(sender)?.commitment;
+  }
+
   /** Once every round-1 package is in: this operator's private share for each other operator. */
   shares(): Map<number, Uint8Array> {
     if (this.missing(1).length > 0) throw new Error('round 1 is not complete');
@@ -134,9 +152,7 @@ export class FrostDkg {
     if (this.#shares.has(sender)) return;
     const commitment = this.#commitments.get(sender);
     if (commitment === undefined) throw new BlameError({ operator: sender, reason: 'sent a share before its commitments' });
-    try {
-      frost.validateSecret({ identifier: operatorIdentifier(this.#index), signingShare: share }, { signers: { min: this.#t, max: this.#n }, commitments: [...commitment.commitment], verifyingShares: {} });
-    } catch {
+    if (!shareMatchesCommitment(this.#index, this.#n, this.#t, commitment.commitment, share)) {
       throw new BlameError({ operator: sender, reason: 'sent a private share that does not match its commitments' });
     }
     this.#shares.set(sender, share.slice());

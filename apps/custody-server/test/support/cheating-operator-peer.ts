@@ -2,20 +2,25 @@
  * Child-process entry (tools/jest/peer-process.ts): a custody operator that cheats. It runs the
  * real `CustodyService` of @milagro/custody on its own embedded Helia node, messenger, SQLite file
  * and key store, like a custody server, but its transport corrupts what it sends when told to:
- * - `bad-dkg-share`: every private DKG share it sends is off by one bit;
+ * - `bad-dkg-share`: every private DKG share it sends (with `to`: only those to that operator) is off
+ *   by one bit, and signed so: the receiver can prove it (ADR 0022);
+ * - `false-accuser`: the DKG shares it receives from operator `against` are off by one bit on arrival
+ *   (its envelopes are intact), so it accuses that operator, and the evidence it must reveal shows a
+ *   good share;
  * - `bad-signature-share`: every signature share it sends is off by one bit;
  * - `honest`: nothing is changed.
+ * Like a custody server, it reveals the envelopes it received as DKG evidence (`envelopeRevealer`).
  *
  * Config (env MILAGRO_PEER_CONFIG): `{ dataDir, swarmKey, peers }`.
- * Ops: `dial { addr }`, `mode { mode }`. Ready: `{ id, addrs }`.
+ * Ops: `dial { addr }`, `mode { mode, to?, against? }`. Ready: `{ id, addrs }`.
  */
 import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
-import { CUSTODY_MESSAGE_TYPES, CustodyRepository, CustodyService } from '@milagro/custody';
+import { CUSTODY_MESSAGE_TYPES, CustodyRepository, CustodyService, envelopeRevealer } from '@milagro/custody';
 import { createEmbeddedNode } from '@milagro/ipfs';
 import { FileKeyStore } from '@milagro/keystore';
 import { FileJournal, Messenger } from '@milagro/messaging';
-import { createIdentity, IdentityResolver } from '@milagro/pki';
+import { createIdentity, identityRecipientKey, IdentityResolver } from '@milagro/pki';
 import { openSqliteDatabase } from '@milagro/storage';
 import { servePeer, type PeerCommand } from '../../../../tools/jest/peer-protocol.js';
 
@@ -28,7 +33,9 @@ const resolver = new IdentityResolver({ store: node.store });
 const messenger = await Messenger.start({ identity, keyStore, store: node.store, pubsub: node.pubsub, resolver, journal: new FileJournal({ path: join(config.dataDir, 'journal') }) });
 const db = await openSqliteDatabase({ path: join(config.dataDir, 'custody.sqlite') });
 
-let mode: 'honest' | 'bad-dkg-share' | 'bad-signature-share' = 'honest';
+let mode: 'honest' | 'bad-dkg-share' | 'false-accuser' | 'bad-signature-share' = 'honest';
+/** `bad-dkg-share`: only to this operator (all when undefined); `false-accuser`: the operator accused. */
+let target: string | undefined;
 
 function flipLastBit(bytes: Uint8Array): Uint8Array {
   const copy = bytes.slice();
@@ -36,9 +43,9 @@ function flipLastBit(bytes: Uint8Array): Uint8Array {
   return copy;
 }
 
-function tamper(message: { type: string; body: Uint8Array }): { type: string; body: Uint8Array } {
+function tamper(peer: string, message: { type: string; body: Uint8Array }): { type: string; body: Uint8Array } {
   const value = dagCbor.decode(message.body) as Record<string, unknown>;
-  if (mode === 'bad-dkg-share' && message.type === CUSTODY_MESSAGE_TYPES.vaultShare) {
+  if (mode === 'bad-dkg-share' && message.type === CUSTODY_MESSAGE_TYPES.vaultShare && (target === undefined || target === peer)) {
     return { type: message.type, body: dagCbor.encode({ ...value, share: flipLastBit(value['share'] as Uint8Array) }) };
   }
   if (mode === 'bad-signature-share' && message.type === CUSTODY_MESSAGE_TYPES.signShares) {
@@ -51,14 +58,24 @@ const custody = await CustodyService.open({
   self: identity.id.toString(),
   keyStore,
   repository: await CustodyRepository.open(db),
-  send: (peer, message) => messenger.send(peer, tamper(message)),
+  send: (peer, message) => messenger.send(peer, tamper(peer, message)),
   signingKey: async (id) => (await resolver.resolve(id, { timeoutMs: 20_000 })).keys.sign,
+  revealEnvelope: envelopeRevealer({
+    get: (cid) => node.store.get(cid),
+    recipientKey: () => identityRecipientKey(identity, keyStore),
+    signingKey: async (id) => (await resolver.resolve(id, { timeoutMs: 20_000 })).keys.sign,
+  }),
   roundTimeoutMs: 30_000,
 });
 
 void (async () => {
   for await (const message of messenger.messages()) {
-    await custody.handleMessage({ from: message.from, type: message.type, body: message.body }).catch(() => undefined);
+    let body = message.body;
+    if (mode === 'false-accuser' && message.type === CUSTODY_MESSAGE_TYPES.vaultShare && message.from === target) {
+      const value = dagCbor.decode(body) as Record<string, unknown>;
+      body = dagCbor.encode({ ...value, share: flipLastBit(value['share'] as Uint8Array) });
+    }
+    await custody.handleMessage({ from: message.from, type: message.type, body, cid: message.cid.toString() }).catch(() => undefined);
     await messenger.consumed(message.position);
   }
 })();
@@ -69,6 +86,7 @@ async function run(command: PeerCommand): Promise<unknown> {
       return node.dial(String(command['addr']), { timeoutMs: 15_000 });
     case 'mode':
       mode = command['mode'] as typeof mode;
+      target = typeof command['to'] === 'string' ? command['to'] : typeof command['against'] === 'string' ? command['against'] : undefined;
       return mode;
     default:
       throw new Error(`unknown op ${command.op}`);

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { generateCompositeKeyPair, utf8ToBytes } from '@milagro/crypto';
-import { compositeSigner } from '@milagro/envelope';
 import { FileKeyStore, MemoryKeyStore, type KeyStore } from '@milagro/keystore';
-import { createIdentity, identitySigner, type OwnedIdentity } from '@milagro/pki';
+import { compositeSigner, encodeEnvelope, sealEnvelope } from '@milagro/envelope';
+import { createIdentity, identityRecipientKey, identitySigner, type OwnedIdentity } from '@milagro/pki';
+import { envelopeRevealer } from '../../src/blame-evidence.js';
 import { AuditChain } from '../../src/audit-chain.js';
 import { sealEscrowShare } from '../../src/escrow.js';
 import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
@@ -63,7 +64,12 @@ export async function fakeIdentity(name: string): Promise<string> {
 
 export class CustodyNetwork {
   readonly operators: Operator[] = [];
+  /** Run on each message as its sender sends it (with `sealed`, before it is sealed and signed). */
   readonly interceptors: Interceptor[] = [];
+  /** With `sealed`: run on each message at its recipient, after it was sealed (the CID stays the sender's envelope's). */
+  readonly receivers: Interceptor[] = [];
+  /** Messages travel as real envelopes (signed by the sender, sealed to the recipient, stored) with their CID; operators reveal them as DKG evidence. Needs `withAudit` identities. */
+  sealed = false;
   readonly sent: Array<CustodyMessage & { readonly to: string }> = [];
   readonly keys = new Map<string, Uint8Array>();
   /** X-Wing keys of parties that have a PKI identity (escrow shares are sealed to them). */
@@ -79,10 +85,11 @@ export class CustodyNetwork {
   /** `withAudit`: operators get real PKI identities (in a shared in-memory block store) and keep audit chains. */
   static async create(
     names: readonly string[],
-    options: Omit<Partial<CustodyServiceOptions>, 'audit'> & { withAudit?: boolean; keyStoreFor?: (operator: Operator) => Promise<KeyStore> } = {},
+    options: Omit<Partial<CustodyServiceOptions>, 'audit'> & { withAudit?: boolean; sealed?: boolean; keyStoreFor?: (operator: Operator) => Promise<KeyStore> } = {},
   ): Promise<CustodyNetwork> {
     const network = new CustodyNetwork();
-    const { withAudit = false, keyStoreFor, ...serviceOptions } = options;
+    const { withAudit = false, sealed = false, keyStoreFor, ...serviceOptions } = options;
+    network.sealed = sealed;
     if (keyStoreFor) network.keyStoreFor = keyStoreFor;
     for (const name of names) {
       let id: string;
@@ -155,6 +162,15 @@ export class CustodyNetwork {
               if (!publicKey) throw new Error('the principal has no X-Wing key');
               return sealEscrowShare({ operator: identitySigner(operator.identity!, operator.identityKeys!), principal: { id: principal, publicKey }, share });
             },
+            ...(this.sealed
+              ? {
+                  revealEnvelope: envelopeRevealer({
+                    get: (cid) => this.store.get(cid),
+                    recipientKey: () => identityRecipientKey(operator.identity!, operator.identityKeys!),
+                    signingKey: async (identity) => this.keys.get(identity) as Uint8Array,
+                  }),
+                }
+              : {}),
           }
         : {}),
       ...options,
@@ -190,12 +206,31 @@ export class CustodyNetwork {
     const recipient = this.#byId.get(to);
     if (!recipient) return Promise.reject(new Error(`unknown recipient ${to}`));
     const key = `${from}>${to}`;
-    const message_ = delivered;
+    const sent = delivered;
     const next = (this.#queues.get(key) ?? Promise.resolve())
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-      .then(() => (recipient.stopped ? undefined : recipient.service.handleMessage(message_)))
+      .then(() => (this.sealed ? this.#seal(from, to, sent) : sent))
+      .then((message_) => {
+        let received: CustodyMessage | undefined = message_;
+        for (const intercept of this.receivers) {
+          received = intercept({ ...received, to });
+          if (!received) return undefined;
+        }
+        return recipient.stopped ? undefined : recipient.service.handleMessage(received);
+      })
       .catch(() => undefined); // a stopped recipient loses the message, as a crashed process would
     this.#queues.set(key, next);
     return Promise.resolve();
+  }
+
+  /** As messaging does: the body in an envelope signed by the sender, sealed to the recipient, stored; delivered with its CID. */
+  async #seal(from: string, to: string, message: CustodyMessage): Promise<CustodyMessage> {
+    const sender = this.#byId.get(from)!;
+    const recipient = this.#byId.get(to)!;
+    const bytes = encodeEnvelope(
+      await sealEnvelope({ from: identitySigner(sender.identity!, sender.identityKeys!), to: [{ id: to, publicKey: recipient.identity!.document.keys.kem }], type: message.type, body: message.body }),
+    );
+    const cid = await this.store.putDag(dagCbor.decode(bytes));
+    return { ...message, cid: cid.toString() };
   }
 }
