@@ -36,7 +36,7 @@ function refusal(text: string): string {
 it('hands the schedule and the fiduciary to start, with defaults, the config file and the run file left out', () => {
   const config = load('backup:\n  fiduciaries: [f1, f2, f3]\n  threshold: 2\n  every: 24h\nbackupFiduciary: {}\n');
   const roles = rolesOf(config);
-  expect(roles.backup?.section).toEqual({ fiduciaries: ['f1', 'f2', 'f3'], threshold: 2, every: 86_400_000, onStart: false, timeout: 600_000 });
+  expect(roles.backup?.section).toEqual({ fiduciaries: ['f1', 'f2', 'f3'], threshold: 2, every: 86_400_000, onStart: false, timeout: 600_000, keep: 7 });
   expect(roles.backup?.configFile).toBe(join(root, 'config.yaml'));
   expect(roles.backup?.node.dataDir).toBe(join(root, 'data'));
   expect(roles.backup?.exclude?.('milagro.run.json')).toBe(true);
@@ -46,6 +46,9 @@ it('hands the schedule and the fiduciary to start, with defaults, the config fil
   expect(rolesOf(load('backup: { fiduciaries: [f1], threshold: 1, every: 90 }\n')).backup?.section.every).toBe(5_400_000);
   expect(rolesOf(load('backup: { fiduciaries: [f1], threshold: 1, every: 30s }\n')).backup?.section.every).toBe(30_000);
   expect(rolesOf(load('backupFiduciary: { releaseLimit: { releases: 5, window: 7d } }\n')).backupFiduciary).toEqual({ releaseLimit: { releases: 5, window: 604_800_000 } });
+  // Retention and the per-node quota.
+  expect(rolesOf(load('backup: { fiduciaries: [f1], threshold: 1, every: 1h, keep: 2 }\n')).backup?.section.keep).toBe(2);
+  expect(rolesOf(load('backupFiduciary: { maxBytesPerNode: 1000000 }\n')).backupFiduciary?.maxBytesPerNode).toBe(1_000_000);
   // Without the sections, nothing is added.
   expect(Object.keys(rolesOf(load(''))).sort()).toEqual(['curveBackend', 'dta']);
 });
@@ -60,6 +63,10 @@ it('names the key and the expectation', () => {
   expect(refusal('backup: { fiduciaries: [f1], threshold: 1 }\n')).toMatch(/backup\.every/);
   expect(refusal('backup: { fiduciaries: [f1], threshold: 1, every: 1h, colour: blue }\n')).toMatch(/backup: .*colour/);
   expect(refusal('backupFiduciary: { releaseLimit: { releases: 0 } }\n')).toMatch(/backupFiduciary\.releaseLimit\.releases/);
+  expect(refusal('backup: { fiduciaries: [f1], threshold: 1, every: 1h, keep: 0 }\n')).toMatch(/backup\.keep: expected at least 1: the newest backup is never retired/);
+  expect(refusal('backup: { fiduciaries: [f1], threshold: 1, every: 1h, keep: 2.5 }\n')).toMatch(/backup\.keep: expected a whole number of backups to keep/);
+  expect(refusal('backup: { fiduciaries: [f1], threshold: 1, every: 1h, keep: all }\n')).toMatch(/backup\.keep: expected a whole number of backups to keep/);
+  expect(refusal('backupFiduciary: { maxBytesPerNode: 0 }\n')).toMatch(/backupFiduciary\.maxBytesPerNode: expected at least 1 byte/);
   expect(refusal('backupFiduciary: { enabled: true }\n')).toMatch(/backupFiduciary: .*enabled/);
 });
 

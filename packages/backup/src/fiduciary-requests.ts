@@ -66,7 +66,8 @@ async function sendToAll(messenger: BackupMessenger, fiduciaries: readonly strin
 /**
  * Sends the manifest to every fiduciary and waits until `minimum` of them confirm they pinned it
  * (they fetch the blocks from this node, so keep it running until then).
- * @throws BackupError `TIMEOUT` (fewer confirmations by the deadline), `NOT_AUTHORISED` (too many refused)
+ * @throws BackupError `TIMEOUT` (fewer confirmations by the deadline), `QUOTA_EXCEEDED` (too many refused, one
+ *   of them for its per-node quota), `NOT_AUTHORISED` (too many refused)
  */
 export async function depositBackup(options: DepositOptions): Promise<DepositOutcome> {
   const { messenger, manifest, fiduciaries } = options;
@@ -86,7 +87,11 @@ export async function depositBackup(options: DepositOptions): Promise<DepositOut
     } catch {
       return false; // not ours to judge; ignore
     }
-    if (fiduciaries.length - refused.length - unreachable.length < minimum) throw new BackupError('NOT_AUTHORISED', `${refused.length} fiduciaries refused the backup (${refused.map((r) => r.code).join(', ')})`);
+    if (fiduciaries.length - refused.length - unreachable.length < minimum) {
+      const quota = refused.find((r) => r.code === 'QUOTA_EXCEEDED');
+      if (quota !== undefined) throw new BackupError('QUOTA_EXCEEDED', `${refused.length} fiduciaries refused the backup, ${quota.fiduciary} for its per-node quota: ${quota.message}`);
+      throw new BackupError('NOT_AUTHORISED', `${refused.length} fiduciaries refused the backup (${refused.map((r) => `${r.code}: ${r.message}`).join('; ')})`);
+    }
     return pinned.size >= minimum;
   });
   if (!done) throw new BackupError('TIMEOUT', `only ${pinned.size} of ${minimum} fiduciaries confirmed the backup in time`);

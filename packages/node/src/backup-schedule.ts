@@ -357,6 +357,10 @@ export class BackupSchedule {
           // Some fiduciaries may have pinned it: recorded as a failed run's deposit, it is retired
           // behind the next confirmed backup instead of staying at them for ever.
           await writeRetentionRecord(config.dataDir, withBackup(await readRetentionRecord(config.dataDir), { ...recorded, pinnedBy: confirmedBy(session.seen, created.cid, section.fiduciaries), failed: true }));
+          // Over a fiduciary's quota no new backup can be confirmed, so none would ever be retired
+          // behind one: retire down to `keep` behind the newest confirmed backup there is (the same
+          // rule), so lowering `keep` lets the next run through.
+          if (isBackupError(error, 'QUOTA_EXCEEDED')) await this.#retire(session, true);
           throw error;
         }
         pinnedBy = deposited.pinned;
