@@ -1,18 +1,19 @@
 /**
- * Evidence for a DKG blame that every operator checks on its own (ADR 0022, spec §3). Round-2
- * private shares travel in envelopes signed by their sender and sealed to one recipient. An operator
- * that receives a share failing `vss_verify` reveals two envelopes it got from the accused — its
- * round-1 commitments and that share — each with its content key (`revealContentKey` of
- * `@milagro/envelope`): one envelope's key, nothing else of the accuser's. Any operator then opens
- * both, checks they are signed by the accused (its key from the PKI), sealed to the accuser alone,
- * of the right type and this run's session, and runs `vss_verify` itself. The share fails: the
- * accused is named, with verified evidence. The evidence does not check out: the accuser is named.
+ * Evidence for a DKG blame that every operator checks on its own (ADR 0022, spec §3). DKG messages
+ * travel in envelopes signed by their sender and sealed to one recipient. An operator that receives
+ * a share failing `vss_verify` reveals two envelopes it got from the accused — its round-1 package
+ * and that share — each with its content key (`revealContentKey` of `@milagro/envelope`): one
+ * envelope's key, nothing else of the accuser's; for a round-1 package whose proof of knowledge fails,
+ * that package's envelope alone. Any operator then opens them, checks they are signed by the accused
+ * (its key from the PKI), sealed to the accuser alone, of the right type and this run's session, and
+ * runs the check itself. It fails: the accused is named, with verified evidence. The evidence does not
+ * check out: the accuser is named.
  * @internal
  */
 import { decodeEnvelope, openEnvelope, revealContentKey, type EnvelopeRecipientKey } from '@milagro/envelope';
 import * as dagCbor from '@ipld/dag-cbor';
 import { CUSTODY_MESSAGE_TYPES } from './custody-protocol.js';
-import { shareMatchesCommitment } from './frost-dkg.js';
+import { commitmentVerifies, shareMatchesCommitment } from './frost-dkg.js';
 import { bytesEqual, checkMap, invalid, isBytes } from './wire.js';
 
 /** One received envelope, revealed: its bytes and its content key. */
@@ -21,10 +22,10 @@ export interface RevealedEnvelope {
   readonly contentKey: Uint8Array;
 }
 
-/** What an accuser publishes: the accused's round-1 envelope and its share envelope, both to the accuser. */
-export interface ShareEvidence {
+/** What an accuser publishes: the accused's round-1 envelope and (for a bad share) its share envelope, both to the accuser. */
+export interface BlameEvidence {
   readonly commit: RevealedEnvelope;
-  readonly share: RevealedEnvelope;
+  readonly share?: RevealedEnvelope;
 }
 
 /** Reveals an envelope this operator received (by CID) from `sender`. */
@@ -51,21 +52,22 @@ export function envelopeRevealer(options: {
   };
 }
 
-export function encodeEvidence(evidence: ShareEvidence): Record<string, unknown> {
+export function encodeEvidence(evidence: BlameEvidence): Record<string, unknown> {
   return {
     commit: { envelope: evidence.commit.envelope, contentKey: evidence.commit.contentKey },
-    share: { envelope: evidence.share.envelope, contentKey: evidence.share.contentKey },
+    ...(evidence.share === undefined ? {} : { share: { envelope: evidence.share.envelope, contentKey: evidence.share.contentKey } }),
   };
 }
 
-export function decodeEvidence(value: unknown): ShareEvidence {
-  const m = checkMap(value, ['commit', 'share'], 'evidence');
+export function decodeEvidence(value: unknown): BlameEvidence {
+  const withShare = typeof value === 'object' && value !== null && Object.hasOwn(value, 'share');
+  const m = checkMap(value, withShare ? ['commit', 'share'] : ['commit'], 'evidence');
   const revealed = (v: unknown): RevealedEnvelope => {
     const r = checkMap(v, ['envelope', 'contentKey'], 'evidence');
     if (!isBytes(r['envelope']) || r['envelope'].length > MAX_EVIDENCE_ENVELOPE_BYTES || !isBytes(r['contentKey'], 32)) throw invalid('evidence: an envelope and its 32-byte content key');
     return { envelope: r['envelope'], contentKey: r['contentKey'] };
   };
-  return { commit: revealed(m['commit']), share: revealed(m['share']) };
+  return { commit: revealed(m['commit']), ...(withShare ? { share: revealed(m['share']) } : {}) };
 }
 
 /** Opens a revealed envelope that must be from `sender`, sealed to `recipient` alone, of `type`. */
@@ -90,13 +92,14 @@ function bodyOf(body: Uint8Array, session: Uint8Array): Record<string, unknown> 
 }
 
 /**
- * Checks share evidence from operator `accuser` against operator `accused` in DKG `session` (n
- * operators, threshold t). `ownCommitment`: the accused's round-1 commitments as this operator
- * received them, if it did. Verified: the accused signed, to the accuser, commitments and a share
- * that fail `vss_verify` (or malformed ones, or commitments other than it sent here).
+ * Checks evidence from operator `accuser` against operator `accused` in DKG `session` (n operators,
+ * threshold t). `ownCommitment`: the accused's round-1 commitments as this operator received them, if
+ * it did. Verified: the accused signed, to the accuser, commitments and a share that fail `vss_verify`
+ * (or, without a share, a round-1 package whose proof of knowledge fails), malformed ones, or
+ * commitments other than it sent here.
  */
-export async function checkShareEvidence(input: {
-  readonly evidence: ShareEvidence;
+export async function checkBlameEvidence(input: {
+  readonly evidence: BlameEvidence;
   readonly session: Uint8Array;
   readonly accuser: { readonly id: string; readonly index: number };
   readonly accused: { readonly id: string; readonly index: number; readonly signingKey: Uint8Array };
@@ -107,20 +110,22 @@ export async function checkShareEvidence(input: {
   const { evidence, session, accuser, accused } = input;
   const sender = { id: accused.id, publicKey: accused.signingKey };
   let commitBody: Uint8Array;
-  let shareBody: Uint8Array;
+  let shareBody: Uint8Array | undefined;
   try {
     commitBody = await openRevealed(evidence.commit, sender, accuser.id, CUSTODY_MESSAGE_TYPES.vaultCommit);
   } catch (error) {
     return { verified: false, reason: `its round-1 envelope does not verify: ${(error as Error).message}` };
   }
-  try {
-    shareBody = await openRevealed(evidence.share, sender, accuser.id, CUSTODY_MESSAGE_TYPES.vaultShare);
-  } catch (error) {
-    return { verified: false, reason: `its share envelope does not verify: ${(error as Error).message}` };
+  if (evidence.share !== undefined) {
+    try {
+      shareBody = await openRevealed(evidence.share, sender, accuser.id, CUSTODY_MESSAGE_TYPES.vaultShare);
+    } catch (error) {
+      return { verified: false, reason: `its share envelope does not verify: ${(error as Error).message}` };
+    }
   }
   const commit = bodyOf(commitBody, session);
   if (typeof commit === 'string') return { verified: false, reason: `the round-1 envelope it revealed: ${commit}` };
-  const share = bodyOf(shareBody, session);
+  const share = shareBody === undefined ? undefined : bodyOf(shareBody, session);
   if (typeof share === 'string') return { verified: false, reason: `the share envelope it revealed: ${share}` };
   // From here on everything is signed by the accused, to the accuser, in this run.
   const commitment = commit['commitment'];
@@ -129,6 +134,13 @@ export async function checkShareEvidence(input: {
   }
   if (input.ownCommitment !== undefined && !bytesEqual(dagCbor.encode([...input.ownCommitment]), dagCbor.encode(commitment))) {
     return { verified: true, reason: `showed operator ${accuser.index} other round-1 commitments than it sent here (verified evidence)` };
+  }
+  if (share === undefined) {
+    const proof = commit['proof'];
+    if (!(isBytes(proof, 64) || isBytes(proof, 65)) || !commitmentVerifies(accused.index, input.n, input.t, { commitment: commitment as Uint8Array[], proof })) {
+      return { verified: true, reason: `sent operator ${accuser.index} a round-1 proof of knowledge that does not verify (verified evidence)` };
+    }
+    return { verified: false, reason: `the round-1 package it revealed verifies` };
   }
   const value = share['share'];
   if (!isBytes(value, 32) || !shareMatchesCommitment(accuser.index, input.n, input.t, commitment as Uint8Array[], value)) {

@@ -27,7 +27,7 @@ import { isKeyStoreError, type KeyStore } from '@milagro/keystore';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import * as dagCbor from '@ipld/dag-cbor';
 import type { AuditChain, AuditEntry } from './audit-chain.js';
-import { checkShareEvidence, decodeEvidence, encodeEvidence, type EnvelopeRevealer, type EvidenceVerdict, type ShareEvidence } from './blame-evidence.js';
+import { checkBlameEvidence, decodeEvidence, encodeEvidence, type BlameEvidence, type EnvelopeRevealer, type EvidenceVerdict } from './blame-evidence.js';
 import {
   approvalList,
   CUSTODY_MESSAGE_TYPES,
@@ -694,8 +694,9 @@ export class CustodyService {
       }
     } catch (error) {
       if (error instanceof BlameError) {
-        // A bad private share is provable: the accused's own envelopes, revealed, show it to everyone.
-        const evidence = kind === 'dkg' && message.type === types.share && error.blame.operator === sender ? await this.#evidence(run, sender) : undefined;
+        // A bad private share or round-1 proof is provable: the accused's own envelopes, revealed, show it to everyone.
+        const provable = kind === 'dkg' && error.blame.operator === sender && (message.type === types.share || message.type === types.commit);
+        const evidence = provable ? await this.#evidence(run, sender, message.type === types.share) : undefined;
         return this.#failRun(run, error.blame.reason, error.blame, true, evidence);
       }
       throw error;
@@ -703,14 +704,14 @@ export class CustodyService {
     await this.#advance(run, false);
   }
 
-  /** The accused's round-1 and share envelopes, revealed; undefined when they cannot be (no revealer, a CID or block missing). */
-  async #evidence(run: KeyRun, accused: number): Promise<ShareEvidence | undefined> {
+  /** The accused's round-1 (and share) envelopes, revealed; undefined when they cannot be (no revealer, a CID or block missing). */
+  async #evidence(run: KeyRun, accused: number, withShare: boolean): Promise<BlameEvidence | undefined> {
     const reveal = this.#options.revealEnvelope;
     const cids = run.received.get(accused);
-    if (reveal === undefined || cids?.commit === undefined || cids.share === undefined) return undefined;
+    if (reveal === undefined || cids?.commit === undefined || (withShare && cids.share === undefined)) return undefined;
     const peer = run.participants[accused - 1] as string;
     try {
-      return { commit: await reveal(cids.commit, peer), share: await reveal(cids.share, peer) };
+      return { commit: await reveal(cids.commit, peer), ...(withShare ? { share: await reveal(cids.share as string, peer) } : {}) };
     } catch (error) {
       this.#notice({ kind: 'message-ignored', reason: `could not reveal the evidence against operator ${accused}: ${errorMessage(error)}`, vaultId: run.vault.vaultId, sessionId: run.hex, peer });
       return undefined;
@@ -737,7 +738,7 @@ export class CustodyService {
         return this.#failRun(run, `operator ${accused} was blamed by operator ${accuser} (its evidence could not be checked: ${errorMessage(error)})`, undefined, false, undefined, 'unchecked');
       }
       const ownCommitment = accused === run.index ? run.dkg.commitment.commitment : run.dkg.commitmentOf?.(accused);
-      verdict = await checkShareEvidence({
+      verdict = await checkBlameEvidence({
         evidence,
         session: run.id,
         accuser: { id: accuserId, index: accuser },
@@ -844,7 +845,7 @@ export class CustodyService {
   }
 
   /** Fails a run here; `blame` (caught here) and failures found here are told to the other operators. */
-  async #failRun(run: KeyRun, reason: string, blame?: Blame, tell = true, evidence?: ShareEvidence, judged?: 'verified' | 'refuted' | 'unchecked'): Promise<void> {
+  async #failRun(run: KeyRun, reason: string, blame?: Blame, tell = true, evidence?: BlameEvidence, judged?: 'verified' | 'refuted' | 'unchecked'): Promise<void> {
     if (run.phase === 'done') return;
     run.phase = 'done';
     clearTimeout(run.timer);
@@ -868,7 +869,7 @@ export class CustodyService {
     this.#changed();
   }
 
-  #broadcastConfirm(run: KeyRun, transcript: Uint8Array | null, accused: number | null, reason: string | null, evidence?: ShareEvidence): void {
+  #broadcastConfirm(run: KeyRun, transcript: Uint8Array | null, accused: number | null, reason: string | null, evidence?: BlameEvidence): void {
     const body = encodeMessage({ session: run.id, transcript, accused, reason, ...(evidence === undefined ? {} : { evidence: encodeEvidence(evidence) }) });
     for (const peer of run.participants) if (peer !== this.self) this.#send(peer, RUN_TYPES[run.kind].confirm, body, run.vault.vaultId);
   }

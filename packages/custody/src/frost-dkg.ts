@@ -92,6 +92,16 @@ export function shareMatchesCommitment(recipient: number, n: number, t: number, 
   }
 }
 
+/** True when a round-1 package passes the checks {@link FrostDkg.receiveCommitment} runs (t points, proof of knowledge). */
+export function commitmentVerifies(sender: number, n: number, threshold: number, pkg: DkgCommitment): boolean {
+  try {
+    checkCommitment(sender, n, threshold, pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One operator's DKG state machine. Everything it returns is public except {@link finish}'s share. */
 export class FrostDkg {
   readonly #index: number;

@@ -4,7 +4,8 @@
  * addressed by CID, as @milagro/messaging sends them). An operator that receives a private share
  * failing `vss_verify` reveals the accused's round-1 and share envelopes with their content keys;
  * every other operator opens them, checks the accused's signatures and `vss_verify`, and names:
- * - the accused, "verified evidence", when the share it signed is bad;
+ * - the accused, "verified evidence", when the share it signed is bad (or, with its round-1 envelope
+ *   alone, when the proof of knowledge it signed to one operator does not verify);
  * - the accuser, "accused … falsely", when the share it reveals is good (a receiver that lies), or
  *   when its evidence does not open (a forged content key).
  */
@@ -89,6 +90,20 @@ it('a false accuser is named: the share it reveals matches the commitments', asy
   expect(reasons.get('beta')).toBe(falsely);
   for (const o of [alpha, beta]) expect(o.notices.filter((n) => n.kind === 'operator-blamed' && n.sessionId !== undefined).map((n) => n.peer)).toContain(gamma.id);
   expect(await vaultFailedEntry(beta, 'false-accusation')).toMatchObject({ accused: 3, evidence: 'refuted' });
+});
+
+it('a round-1 proof of knowledge sent bad to one operator only is proven the same way', async () => {
+  network.interceptors.push((m) => {
+    if (m.type !== CUSTODY_MESSAGE_TYPES.vaultCommit || m.from !== gamma.id || m.to !== alpha.id) return m;
+    const value = dagCbor.decode(m.body) as Record<string, unknown>;
+    const proof = (value['proof'] as Uint8Array).slice();
+    proof[proof.length - 1]! ^= 1;
+    return { ...m, body: dagCbor.encode({ ...value, proof }) };
+  });
+  const reasons = await failedEverywhere('bad-proof');
+  expect(reasons.get('alpha')).toMatch(/^operator 3 \(.+\) its round-1 proof of knowledge or commitments do not verify/);
+  expect(reasons.get('beta')).toBe(`operator 3 (${gamma.id}) sent operator 1 a round-1 proof of knowledge that does not verify (verified evidence)`);
+  expect(await vaultFailedEntry(beta, 'bad-proof')).toMatchObject({ accused: 3, evidence: 'verified' });
 });
 
 it('evidence that does not open names the accuser', async () => {
