@@ -45,6 +45,7 @@ class DirectoryStore {
     return dagCbor.decode(await this.get(cid));
   }
   async pin(): Promise<void> {}
+  async unpin(): Promise<void> {}
 }
 
 let root: string;
