@@ -5,6 +5,7 @@
  * until then it is asked again at the next prune (fiduciaries answer a repeated request the same).
  */
 import { CID } from 'multiformats/cid';
+import { MAX_RETIRE_MANIFESTS } from './constants.js';
 import type { BackupMessenger } from './backup-messenger.js';
 import type { Refusal } from './backup-messages.js';
 import { retireBackups } from './fiduciary-requests.js';
@@ -53,8 +54,10 @@ export async function pruneBackups(options: PruneOptions): Promise<PruneOutcome>
   for (const entry of record) {
     if (!selected.has(entry.manifest)) continue;
     for (const fiduciary of entry.fiduciaries) {
-      if (entry.retiredBy.includes(fiduciary)) continue;
-      requests.set(fiduciary, [...(requests.get(fiduciary) ?? []), CID.parse(entry.manifest)]);
+      const asked = requests.get(fiduciary) ?? [];
+      // One request per fiduciary holds at most MAX_RETIRE_MANIFESTS (the rest at the next prune).
+      if (entry.retiredBy.includes(fiduciary) || asked.length >= MAX_RETIRE_MANIFESTS) continue;
+      requests.set(fiduciary, [...asked, CID.parse(entry.manifest)]);
     }
   }
   const outcome = await retireBackups({ messenger: options.messenger, signer: options.signer, requests, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
