@@ -12,6 +12,8 @@ const config = loadConfig();
 const logger = pino({ name: 'milagro-custody', level: config.log.level });
 
 // Label prefix and file name are fixed: existing data dirs hold an identity and a database under them.
-const node = await bootstrapNode(config, { identityLabelPrefix: 'custody', databaseFile: 'custody.sqlite' });
+// A custody operator is its identity's only sender: set up afresh, it closes its identity's older
+// chains at its peers, so they never refuse it as too-many-chains (ADR 0023).
+const node = await bootstrapNode(config, { identityLabelPrefix: 'custody', databaseFile: 'custody.sqlite', logger, messaging: { closeOtherChains: true } });
 const roles = await startRoles(node, rolesOf(config, configFileOf()), { logger });
 await serveRoles({ node, roles, http: config.http, title: 'Milagro custody', logger });

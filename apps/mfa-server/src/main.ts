@@ -14,6 +14,7 @@ const config = loadConfig();
 const logger = pino({ name: 'milagro-mfa', level: config.log.level });
 
 // Label prefix and file name are fixed: existing data dirs hold an identity and a database under them.
-const node = await bootstrapNode(config, { identityLabelPrefix: 'mfa', databaseFile: 'mfa.sqlite' });
+// Not closeOtherChains: MFA replicas share one identity, and it would close the others' live chains (ADR 0023).
+const node = await bootstrapNode(config, { identityLabelPrefix: 'mfa', databaseFile: 'mfa.sqlite', logger });
 const roles = await startRoles(node, rolesOf(config, configFileOf()), { logger });
 await serveRoles({ node, roles, http: config.http, title: 'Milagro ZKP MFA', logger, describe: { realm: config.mfa.realm.id } });

@@ -16,7 +16,10 @@ export async function start(config: MilagroConfig): Promise<void> {
   // mcl-wasm compiles while the key store's scrypt and the IPFS node start; startRoles then finds
   // it loaded (the backend is created once per process). A failure here is retried there.
   if (config.curveBackend === 'mcl') createCurveBackend('mcl').catch(() => undefined);
-  const node = await bootstrapNode(config, NODE_FILES);
+  // A node without the mfa role is its identity's only sender: set up afresh, it closes its
+  // identity's older chains at its peers (ADR 0023). MFA may run as replicas of one identity, whose
+  // live chains that would close.
+  const node = await bootstrapNode(config, { ...NODE_FILES, logger, messaging: { closeOtherChains: !config.roles.includes('mfa') } });
   let roles;
   try {
     roles = await startRoles(node, rolesOf(config), { logger });

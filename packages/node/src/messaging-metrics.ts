@@ -33,18 +33,21 @@ export function registerMessagingMetrics(messenger: Messenger, registry: Registr
   });
   new Counter({
     name: 'milagro_messaging_events_total',
-    help: 'Messenger events since start: sent, acknowledged, reannounced, received, duplicates, deferred',
+    help: 'Messenger events since start: sent, acknowledged, reannounced, received, duplicates, deferred, closedChains (chains their senders closed here)',
     labelNames: ['event'] as const,
     registers: [registry],
     collect() {
       const stats = messenger.stats();
       this.reset();
-      for (const event of ['sent', 'acknowledged', 'reannounced', 'received', 'duplicates', 'deferred'] as const) this.inc({ event }, stats[event]);
+      for (const event of ['sent', 'acknowledged', 'reannounced', 'received', 'duplicates', 'deferred', 'closedChains'] as const) this.inc({ event }, stats[event]);
     },
   });
   new Counter({
     name: 'milagro_messaging_rejected_total',
-    help: 'Messages and acknowledgements refused since start, by reason (forged, unknown sender, malformed, ...)',
+    help:
+      'Messages and acknowledgements refused since start, by reason (forged, unknown sender, malformed, ...). too-many-chains: a peer identity set up afresh too often; ' +
+      'its operator closes its old chains (closeOtherChains on a sole sender, or retireChains), or raise maxChainsPerSender here (docs/adr/0023-chain-close.md). ' +
+      'chain-closed: a node still sends on a chain its identity closed (a copied or restored data dir running twice)',
     labelNames: ['reason'] as const,
     registers: [registry],
     collect() {
