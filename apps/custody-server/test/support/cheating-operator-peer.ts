@@ -33,7 +33,9 @@ const resolver = new IdentityResolver({ store: node.store });
 const messenger = await Messenger.start({ identity, keyStore, store: node.store, pubsub: node.pubsub, resolver, journal: new FileJournal({ path: join(config.dataDir, 'journal') }) });
 const db = await openSqliteDatabase({ path: join(config.dataDir, 'custody.sqlite') });
 
-let mode: 'honest' | 'bad-dkg-share' | 'false-accuser' | 'bad-signature-share' = 'honest';
+type Mode = 'honest' | 'bad-dkg-share' | 'false-accuser' | 'bad-signature-share';
+// (a cast, so the inbox loop below, an immediately invoked function, does not narrow it to 'honest')
+let mode = 'honest' as Mode;
 /** `bad-dkg-share`: only to this operator (all when undefined); `false-accuser`: the operator accused. */
 let target: string | undefined;
 
@@ -85,7 +87,7 @@ async function run(command: PeerCommand): Promise<unknown> {
     case 'dial':
       return node.dial(String(command['addr']), { timeoutMs: 15_000 });
     case 'mode':
-      mode = command['mode'] as typeof mode;
+      mode = command['mode'] as Mode;
       target = typeof command['to'] === 'string' ? command['to'] : typeof command['against'] === 'string' ? command['against'] : undefined;
       return mode;
     default:
