@@ -58,6 +58,16 @@ function cutOff(name: string): { held: Array<CustodyMessage & { to: string }>; r
   return { held, release: () => network.interceptors.splice(network.interceptors.indexOf(intercept), 1) };
 }
 
+/** The result `from` sent to the cut-off operator (it is sent as the coordination ends). */
+async function heldResult(cut: { held: Array<CustodyMessage & { to: string }> }, from: Operator): Promise<CustodyMessage & { to: string }> {
+  for (let i = 0; i < 600; i++) {
+    const found = cut.held.find((m) => m.type === CUSTODY_MESSAGE_TYPES.signResult && m.from === from.id);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no result from ${from.name}`);
+}
+
 async function waitForState(operator: Operator, requestId: string, state: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const stored = await operator.service.request(VAULT, requestId).catch(() => undefined);
@@ -85,8 +95,7 @@ it('an operator that never saw the request records the signature the others made
   expect(result.signers).toEqual([1, 2]);
   cut.release();
   // Only the result comes through (the request itself stays lost): gamma checks it on its own.
-  const resultMessage = cut.held.find((m) => m.type === CUSTODY_MESSAGE_TYPES.signResult && m.from === alpha.id)!;
-  expect(resultMessage).toBeDefined();
+  const resultMessage = await heldResult(cut, alpha);
   await gamma.service.handleMessage(resultMessage);
   const stored = await gamma.service.request(VAULT, result.requestId);
   expect(stored.state).toBe('signed');
@@ -113,8 +122,7 @@ it('after a split brain, the operator that took the id and found no second signe
   const answer = gamma.service.sign(signed);
   await waitForState(gamma, result.requestId, 'signing');
   cut.release();
-  const resultMessage = cut.held.find((m) => m.type === CUSTODY_MESSAGE_TYPES.signResult && m.from === alpha.id)!;
-  await gamma.service.handleMessage(resultMessage);
+  await gamma.service.handleMessage(await heldResult(cut, alpha));
   const outcome = await answer;
   expect(Buffer.from(outcome.signatures[0]!)).toEqual(Buffer.from(result.signatures[0]!));
   expect(outcome.learnedFrom).toBe(alpha.id);
@@ -131,7 +139,7 @@ it('a result whose signatures do not verify, or that names another request, is i
   const { signed } = await approvedRequest(0x23);
   const result = await alpha.service.sign(signed);
   cut.release();
-  const real = cut.held.find((m) => m.type === CUSTODY_MESSAGE_TYPES.signResult && m.from === alpha.id)!;
+  const real = await heldResult(cut, alpha);
   const body = dagCbor.decode(real.body) as Record<string, unknown>;
   const flipped = (body['signatures'] as Uint8Array[]).map((s) => s.slice());
   flipped[0]![5]! ^= 1;
