@@ -81,13 +81,22 @@ export type FiduciaryEvent =
   | { readonly event: 'deposit-pinned'; readonly node: string; readonly manifest: string }
   | { readonly event: 'share-released'; readonly requester: string; readonly manifest: string; readonly audit: string }
   | { readonly event: 'release-rate-limited'; readonly node: string; readonly requester: string; readonly manifest: string; readonly audit: string }
-  | { readonly event: 'backup-retired'; readonly node: string; readonly manifests: readonly string[]; readonly unpinned: number; readonly audit: string | null }
+  | { readonly event: 'backup-retired'; readonly node: string; readonly manifests: readonly string[]; readonly unpinned: number; readonly deletedBlocks: number; readonly audit: string | null }
   | { readonly event: 'request-refused'; readonly from: string; readonly type: string; readonly code: string; readonly message: string };
 
 export interface BackupFiduciaryOptions {
   /** The fiduciary's messenger (or its `NodeInbox.claim(isFiduciaryMessageType)` view). */
   readonly messenger: BackupMessenger;
-  readonly store: Pick<BackupStore, 'get' | 'getDag' | 'putDag' | 'pin' | 'unpin'>;
+  readonly store: Pick<BackupStore, 'get' | 'getDag' | 'putDag' | 'pin' | 'unpin'> & {
+    /**
+     * Deletes a block from the local store, when the store can. With it, a retired backup's body
+     * blocks are deleted once unpinned (so the disk space returns at once); without it they wait for
+     * the store's garbage collection (Kubo: `ipfs repo gc`).
+     */
+    readonly remove?: (cid: CID) => Promise<void>;
+    readonly isPinned?: (cid: CID) => Promise<boolean>;
+    readonly has?: (cid: CID) => Promise<boolean>;
+  };
   readonly resolver: KeyResolver;
   /** The fiduciary identity's signer (audit entries). */
   readonly signer: EnvelopeSigner;
@@ -251,6 +260,7 @@ export class BackupFiduciary {
     // A retire request handled while this deposit was pinning: it found no deposit row to unpin.
     if (await this.#isRetired(cid, from)) {
       await this.#options.store.unpin(manifest.envelope);
+      await this.#deleteBody(manifest.envelope);
       throw new BackupError('RETIRED', `backup ${cid.toString()} was retired by its node while it was being pinned`);
     }
     this.#options.onEvent?.({ event: 'deposit-pinned', node: manifest.node, manifest: cid.toString() });
@@ -360,7 +370,7 @@ export class BackupFiduciary {
     if (Number(own?.count ?? 0) === 0) await refuse('NOT_AUTHORISED', 'this fiduciary holds no backup of the sender');
 
     // Recording, unpinning and logging in one turn of the audit chain (releases of these wait, then see RETIRED).
-    const { unpinned, audit, fresh } = await this.#serialised(async () => {
+    const { unpinned, deletedBlocks, audit, fresh } = await this.#serialised(async () => {
       const already = new Set((await db.all<{ manifest: string }>(`SELECT manifest FROM backup_retired WHERE node = ? AND manifest IN (${marks})`, [from, ...names])).map((row) => row.manifest));
       const fresh = request.manifests.filter((cid) => !already.has(cid.toString()));
       const at = this.#now();
@@ -368,16 +378,41 @@ export class BackupFiduciary {
       await this.#convertLegacyPins(from);
       const held = await db.all<{ envelope: string | null }>(`SELECT envelope FROM backup_deposits WHERE node = ? AND manifest IN (${marks})`, [from, ...names]);
       let unpinned = 0;
+      let deletedBlocks = 0;
       for (const row of held) {
         if (row.envelope === null) continue;
         await store.unpin(row.envelope);
         unpinned++;
+        deletedBlocks += await this.#deleteBody(CID.parse(row.envelope));
       }
       const audit = fresh.length === 0 ? null : await this.#appendAudit({ event: 'retire', manifests: fresh, node: from, issued: request.issued, request: bytes });
-      return { unpinned, audit, fresh };
+      return { unpinned, deletedBlocks, audit, fresh };
     });
-    if (fresh.length > 0) this.#options.onEvent?.({ event: 'backup-retired', node: from, manifests: fresh.map((cid) => cid.toString()), unpinned, audit: audit?.toString() ?? null });
+    if (fresh.length > 0 || deletedBlocks > 0) {
+      this.#options.onEvent?.({ event: 'backup-retired', node: from, manifests: fresh.map((cid) => cid.toString()), unpinned, deletedBlocks, audit: audit?.toString() ?? null });
+    }
     await this.#options.messenger.send(from, { type: MESSAGE_TYPES.retired, body: encodeRetiredNotice(request.manifests) });
+  }
+
+  /**
+   * Deletes an unpinned backup envelope and its body blocks from the local store, when the store can
+   * delete (`remove`) and each is held here and no longer pinned (by anything). Returns how many.
+   */
+  async #deleteBody(envelopeCid: CID): Promise<number> {
+    const { store } = this.#options;
+    const { remove, isPinned, has } = store;
+    if (remove === undefined || isPinned === undefined || has === undefined) return 0;
+    const removable = async (cid: CID): Promise<boolean> => (await has.call(store, cid)) && !(await isPinned.call(store, cid));
+    if (!(await removable(envelopeCid))) return 0;
+    const envelope = await readEnvelope(store, envelopeCid, { timeoutMs: 10_000 });
+    let deleted = 0;
+    for (const block of 'blocks' in envelope.body ? envelope.body.blocks : []) {
+      if (!(await removable(block))) continue;
+      await remove.call(store, block);
+      deleted++;
+    }
+    await remove.call(store, envelopeCid);
+    return deleted + 1;
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   listBackups,
   MESSAGE_TYPES,
   pruneBackups,
+  readEnvelope,
   readRetentionRecord,
   requestShares,
   retireBackups,
@@ -133,12 +134,21 @@ describe.each(sqlAdaptersUnderTest())('retiring backups at a fiduciary (%s)', (a
 
   it('retires on the node\'s signed request: body unpinned, manifest kept, restore says RETIRED, the chain still lists', async () => {
     const [oldest, middle, newest] = backups;
+    const bodyOf = async (backup: CreatedBackup): Promise<CID[]> => [backup.manifest.envelope, ...((await readEnvelope(store, backup.manifest.envelope)).body as { blocks: CID[] }).blocks];
+    const oldestBody = await bodyOf(oldest!);
     const signer = identitySigner(node.identity, node.keyStore);
     const outcome = await retireBackups({ messenger: await fresh(node), signer, requests: new Map([[fiduciary.id, [oldest!.cid]]]), timeoutMs: 30_000 });
     expect(outcome).toMatchObject({ retiredBy: [fiduciary.id], refused: [], unanswered: [] });
     expect(store.pinned.has(oldest!.manifest.envelope.toString())).toBe(false);
     expect(store.pinned.has(oldest!.cid.toString())).toBe(true);
     for (const kept of [middle!, newest!, otherBackup]) expect(store.pinned.has(kept.manifest.envelope.toString())).toBe(true);
+    // A store that can delete blocks gets the body's space back at once: envelope and body blocks are gone, the manifest is not.
+    const newestBody = await bodyOf(newest!);
+    for (const block of oldestBody) expect(await store.has(block)).toBe(false);
+    expect(await store.has(oldest!.cid)).toBe(true);
+    for (const block of newestBody) expect(await store.has(block)).toBe(true);
+    expect(fiduciary.events).toContainEqual(expect.objectContaining({ event: 'backup-retired', node: node.id, manifests: [oldest!.cid.toString()], unpinned: 1, deletedBlocks: expect.any(Number) }));
+    expect((fiduciary.events.find((event) => event.event === 'backup-retired') as { deletedBlocks: number }).deletedBlocks).toBe(oldestBody.length);
     expect(await fiduciary.service.retired(node.id)).toEqual([oldest!.cid.toString()]);
     const log = await fiduciary.service.auditLog();
     expect(log[0]).toMatchObject({ event: 'retire', manifest: oldest!.cid.toString(), requester: node.id });

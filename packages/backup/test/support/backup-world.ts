@@ -62,6 +62,17 @@ export class DirectoryBlockStore {
   async remove(cid: CID | string): Promise<void> {
     await rm(this.path(cid));
   }
+
+  async has(cid: CID | string): Promise<boolean> {
+    return readFile(this.path(cid)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async isPinned(cid: CID | string): Promise<boolean> {
+    return this.pinned.has(cid.toString());
+  }
 }
 
 /** In-memory delivery with the `Messenger` shape: per-identity inboxes, positions from 1. */
