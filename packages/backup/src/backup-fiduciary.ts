@@ -93,7 +93,7 @@ export interface BackupFiduciaryOptions {
      * blocks are deleted once unpinned (so the disk space returns at once); without it they wait for
      * the store's garbage collection (Kubo: `ipfs repo gc`).
      */
-    readonly remove?: (cid: CID) => Promise<void>;
+    readonly remove?: (cid: CID) => Promise<unknown>;
     readonly isPinned?: (cid: CID) => Promise<boolean>;
     readonly has?: (cid: CID) => Promise<boolean>;
   };
