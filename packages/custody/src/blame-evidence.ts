@@ -70,6 +70,37 @@ export function decodeEvidence(value: unknown): BlameEvidence {
   return { commit: revealed(m['commit']), ...(withShare ? { share: revealed(m['share']) } : {}) };
 }
 
+/** How one kind of key run's round-1 and share messages are checked (a DKG, a refresh). */
+export interface EvidenceRules {
+  readonly commitType: string;
+  readonly shareType: string;
+  /** Commitments in each round-1 message. */
+  readonly commitments: number;
+  /** The rest of a round-1 package checks out (DKG: its proof of knowledge); `body` is the whole message. */
+  commitValid(sender: number, commitment: readonly Uint8Array[], body: Record<string, unknown>): boolean;
+  /** The share is the evaluation at `recipient` of the polynomial `commitment` commits to. */
+  shareMatches(recipient: number, commitment: readonly Uint8Array[], share: Uint8Array): boolean;
+  /** What a cheater did, for the reason: `badCommit` when `commitValid` fails, `badShare` when `shareMatches` does. */
+  readonly badCommit: string;
+  readonly badShare: string;
+}
+
+/** The DKG's checks (n operators, threshold t): Feldman commitments with a proof of knowledge, `vss_verify`. */
+export function dkgEvidenceRules(n: number, t: number): EvidenceRules {
+  return {
+    commitType: CUSTODY_MESSAGE_TYPES.vaultCommit,
+    shareType: CUSTODY_MESSAGE_TYPES.vaultShare,
+    commitments: t,
+    commitValid: (sender, commitment, body) => {
+      const proof = body['proof'];
+      return (isBytes(proof, 64) || isBytes(proof, 65)) && commitmentVerifies(sender, n, t, { commitment, proof });
+    },
+    shareMatches: (recipient, commitment, share) => shareMatchesCommitment(recipient, n, t, commitment, share),
+    badCommit: 'a round-1 proof of knowledge that does not verify',
+    badShare: 'a private share that does not match its commitments',
+  };
+}
+
 /** Opens a revealed envelope that must be from `sender`, sealed to `recipient` alone, of `type`. */
 async function openRevealed(revealed: RevealedEnvelope, sender: { id: string; publicKey: Uint8Array }, recipient: string, type: string): Promise<Uint8Array> {
   const envelope = decodeEnvelope(revealed.envelope);
@@ -103,22 +134,23 @@ export async function checkBlameEvidence(input: {
   readonly session: Uint8Array;
   readonly accuser: { readonly id: string; readonly index: number };
   readonly accused: { readonly id: string; readonly index: number; readonly signingKey: Uint8Array };
-  readonly n: number;
-  readonly t: number;
+  /** The run's checks: {@link dkgEvidenceRules}, or a refresh's. */
+  readonly rules: EvidenceRules;
   readonly ownCommitment?: readonly Uint8Array[];
 }): Promise<EvidenceVerdict> {
+  const { rules } = input;
   const { evidence, session, accuser, accused } = input;
   const sender = { id: accused.id, publicKey: accused.signingKey };
   let commitBody: Uint8Array;
   let shareBody: Uint8Array | undefined;
   try {
-    commitBody = await openRevealed(evidence.commit, sender, accuser.id, CUSTODY_MESSAGE_TYPES.vaultCommit);
+    commitBody = await openRevealed(evidence.commit, sender, accuser.id, rules.commitType);
   } catch (error) {
     return { verified: false, reason: `its round-1 envelope does not verify: ${(error as Error).message}` };
   }
   if (evidence.share !== undefined) {
     try {
-      shareBody = await openRevealed(evidence.share, sender, accuser.id, CUSTODY_MESSAGE_TYPES.vaultShare);
+      shareBody = await openRevealed(evidence.share, sender, accuser.id, rules.shareType);
     } catch (error) {
       return { verified: false, reason: `its share envelope does not verify: ${(error as Error).message}` };
     }
@@ -129,22 +161,19 @@ export async function checkBlameEvidence(input: {
   if (typeof share === 'string') return { verified: false, reason: `the share envelope it revealed: ${share}` };
   // From here on everything is signed by the accused, to the accuser, in this run.
   const commitment = commit['commitment'];
-  if (!Array.isArray(commitment) || commitment.length !== input.t || !commitment.every((c) => isBytes(c, 33))) {
+  if (!Array.isArray(commitment) || commitment.length !== rules.commitments || !commitment.every((c) => isBytes(c, 33))) {
     return { verified: true, reason: `sent operator ${accuser.index} malformed round-1 commitments (verified evidence)` };
   }
   if (input.ownCommitment !== undefined && !bytesEqual(dagCbor.encode([...input.ownCommitment]), dagCbor.encode(commitment))) {
     return { verified: true, reason: `showed operator ${accuser.index} other round-1 commitments than it sent here (verified evidence)` };
   }
   if (share === undefined) {
-    const proof = commit['proof'];
-    if (!(isBytes(proof, 64) || isBytes(proof, 65)) || !commitmentVerifies(accused.index, input.n, input.t, { commitment: commitment as Uint8Array[], proof })) {
-      return { verified: true, reason: `sent operator ${accuser.index} a round-1 proof of knowledge that does not verify (verified evidence)` };
-    }
+    if (!rules.commitValid(accused.index, commitment as Uint8Array[], commit)) return { verified: true, reason: `sent operator ${accuser.index} ${rules.badCommit} (verified evidence)` };
     return { verified: false, reason: `the round-1 package it revealed verifies` };
   }
   const value = share['share'];
-  if (!isBytes(value, 32) || !shareMatchesCommitment(accuser.index, input.n, input.t, commitment as Uint8Array[], value)) {
-    return { verified: true, reason: `sent operator ${accuser.index} a private share that does not match its commitments (verified evidence)` };
+  if (!isBytes(value, 32) || !rules.shareMatches(accuser.index, commitment as Uint8Array[], value)) {
+    return { verified: true, reason: `sent operator ${accuser.index} ${rules.badShare} (verified evidence)` };
   }
   return { verified: false, reason: `the share it revealed matches operator ${accused.index}'s commitments` };
 }

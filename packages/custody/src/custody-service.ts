@@ -27,7 +27,7 @@ import { isKeyStoreError, type KeyStore } from '@milagro/keystore';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import * as dagCbor from '@ipld/dag-cbor';
 import type { AuditChain, AuditEntry } from './audit-chain.js';
-import { checkBlameEvidence, decodeEvidence, encodeEvidence, type BlameEvidence, type EnvelopeRevealer, type EvidenceVerdict } from './blame-evidence.js';
+import { checkBlameEvidence, decodeEvidence, dkgEvidenceRules, encodeEvidence, type BlameEvidence, type EnvelopeRevealer, type EvidenceRules, type EvidenceVerdict } from './blame-evidence.js';
 import {
   approvalList,
   CUSTODY_MESSAGE_TYPES,
@@ -663,7 +663,7 @@ export class CustodyService {
     const sender = run.participants.indexOf(message.from) + 1;
     if (sender === 0 || sender === run.index) throw new CustodyError('NOT_AUTHORISED', 'the sender is not another participant of the run');
     if (run.phase === 'done') return;
-    if (kind === 'dkg' && message.cid !== undefined && (message.type === types.commit || message.type === types.share)) {
+    if (kind !== 'reshare' && message.cid !== undefined && (message.type === types.commit || message.type === types.share)) {
       const cids = run.received.get(sender) ?? {};
       const slot = message.type === types.commit ? 'commit' : 'share';
       if (cids[slot] === undefined) run.received.set(sender, { ...cids, [slot]: message.cid });
@@ -687,15 +687,15 @@ export class CustodyService {
         if (!run.confirmations.has(sender)) run.confirmations.set(sender, confirmation);
         // A blame or a failed run elsewhere ends the run here too, whatever round it is in.
         if (confirmation.accused !== null) {
-          if (m['evidence'] !== undefined && kind === 'dkg') return this.#judge(run, sender, confirmation.accused, m['evidence']);
+          if (m['evidence'] !== undefined && kind !== 'reshare') return this.#judge(run, sender, confirmation.accused, m['evidence']);
           return this.#failRun(run, `operator ${confirmation.accused} was blamed by operator ${sender}: ${confirmation.reason ?? 'no reason given'}`, undefined, false);
         }
         if (transcript === null) return this.#failRun(run, `operator ${sender} failed its run: ${confirmation.reason ?? 'no reason given'}`, undefined, false);
       }
     } catch (error) {
       if (error instanceof BlameError) {
-        // A bad private share or round-1 proof is provable: the accused's own envelopes, revealed, show it to everyone.
-        const provable = kind === 'dkg' && error.blame.operator === sender && (message.type === types.share || message.type === types.commit);
+        // A bad private share or round-1 package is provable: the accused's own envelopes, revealed, show it to everyone.
+        const provable = kind !== 'reshare' && error.blame.operator === sender && (message.type === types.share || message.type === types.commit);
         const evidence = provable ? await this.#evidence(run, sender, message.type === types.share) : undefined;
         return this.#failRun(run, error.blame.reason, error.blame, true, evidence);
       }
@@ -743,8 +743,7 @@ export class CustodyService {
         session: run.id,
         accuser: { id: accuserId, index: accuser },
         accused: { id: accusedId, index: accused, signingKey },
-        n: run.participants.length,
-        t: run.vault.threshold,
+        rules: run.kind === 'dkg' ? dkgEvidenceRules(run.participants.length, run.vault.threshold) : refreshEvidenceRules(run.vault.threshold),
         ...(ownCommitment === undefined ? {} : { ownCommitment }),
       });
     } catch (error) {
@@ -1612,6 +1611,10 @@ class RefreshRun implements KeyGeneration {
     return this.#own;
   }
 
+  commitmentOf(sender: number): readonly Uint8Array[] | undefined {
+    return this.#commitments.get(sender);
+  }
+
   missing(round: 1 | 2): number[] {
     const have = round === 1 ? this.#commitments : this.#shares;
     const out: number[] = [];
@@ -1697,6 +1700,32 @@ class RefreshRun implements KeyGeneration {
     }
     return result;
   }
+}
+
+/** A refresh's checks: commitments to the t − 1 non-constant coefficients of a zero-sharing, shares against them. */
+function refreshEvidenceRules(t: number): EvidenceRules {
+  return {
+    commitType: CUSTODY_MESSAGE_TYPES.refreshCommit,
+    shareType: CUSTODY_MESSAGE_TYPES.refreshShare,
+    commitments: t - 1,
+    commitValid: (_sender, commitment) => {
+      try {
+        for (const c of commitment) secp256k1.Point.fromBytes(c).assertValidity();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    shareMatches: (recipient, commitment, share) => {
+      try {
+        return pointOf(secp256k1.Point.Fn.fromBytes(share)).equals(evaluateCommitments(commitment, BigInt(recipient)));
+      } catch {
+        return false;
+      }
+    },
+    badCommit: 'refresh commitments that are not points',
+    badShare: 'a refresh share that does not match its commitments',
+  };
 }
 
 function pointOf(scalar: bigint) {

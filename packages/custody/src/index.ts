@@ -48,7 +48,16 @@ export { CustodyRepository, type StoredVault, type StoredRequest, type SignResul
 export { AuditChain, readAuditChain, AUDIT_ENTRY_TYPE, type AuditEntry, type AuditChainOptions, type AuditStore, type OpenedAuditEntry } from './audit-chain.js';
 export { CUSTODY_MESSAGE_PREFIX, CUSTODY_MESSAGE_TYPES } from './custody-protocol.js';
 export { sealEscrowShare, recoverEscrowKey, ESCROW_SHARE_TYPE, type EscrowShare } from './escrow.js';
-export { envelopeRevealer, checkBlameEvidence, type EnvelopeRevealer, type RevealedEnvelope, type BlameEvidence, type EvidenceVerdict } from './blame-evidence.js';
+export {
+  envelopeRevealer,
+  checkBlameEvidence,
+  dkgEvidenceRules,
+  type EnvelopeRevealer,
+  type EvidenceRules,
+  type RevealedEnvelope,
+  type BlameEvidence,
+  type EvidenceVerdict,
+} from './blame-evidence.js';
 
 // The operator node and its HTTP routes.
 export { CustodyNode, isCustodyMessageType, type CustodyNodeOptions } from './custody-node.js';

@@ -8,12 +8,13 @@
  *   alone, when the proof of knowledge it signed to one operator does not verify);
  * - the accuser, "accused … falsely", when the share it reveals is good (a receiver that lies), or
  *   when its evidence does not open (a forged content key).
+ * A refresh (a zero-sharing) proves a bad refresh share the same way.
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { identityRecipientKey } from '@milagro/pki';
 import { readAuditChain } from '../src/audit-chain.js';
 import { CUSTODY_MESSAGE_TYPES } from '../src/custody-protocol.js';
-import { signVaultDefinition, type CustodySigner } from '../src/principal.js';
+import { signRefresh, signVaultDefinition, type CustodySigner } from '../src/principal.js';
 import { CustodyNetwork, type Operator } from './support/custody-network.js';
 
 jest.setTimeout(180_000);
@@ -121,4 +122,16 @@ it('evidence that does not open names the accuser', async () => {
   });
   const reasons = await failedEverywhere('forged-evidence');
   expect(reasons.get('beta')).toMatch(new RegExp(`^operator 1 \\(${alpha.id}\\) accused operator 3 falsely: its share envelope does not verify`));
+});
+
+it('a bad refresh share is proven the same way; the vault stays on its current shares', async () => {
+  await alpha.service.createVault(await signVaultDefinition(principal, network.definition('refreshed', principal.id, 2)));
+  for (const o of network.operators) await o.service.waitForVault('refreshed', { timeoutMs: 120_000 });
+  network.interceptors.push((m) => (m.type === CUSTODY_MESSAGE_TYPES.refreshShare && m.from === gamma.id && m.to === alpha.id ? { ...m, body: withShareFlipped(m.body) } : m));
+  await alpha.service.refreshVault('refreshed', await signRefresh(principal, 'refreshed', 0));
+  const expected = `operator 3 (${gamma.id}) sent operator 1 a refresh share that does not match its commitments (verified evidence)`;
+  for (let i = 0; i < 1200 && !beta.notices.some((n) => n.kind === 'session-failed' && n.vaultId === 'refreshed'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(beta.notices.filter((n) => n.kind === 'session-failed' && n.vaultId === 'refreshed').map((n) => n.reason)).toEqual([expected]);
+  expect(beta.notices.filter((n) => n.kind === 'operator-blamed' && n.vaultId === 'refreshed').map((n) => n.peer)).toEqual([gamma.id]);
+  for (const o of network.operators) expect((await o.service.vault('refreshed')).epoch).toBe(0);
 });
