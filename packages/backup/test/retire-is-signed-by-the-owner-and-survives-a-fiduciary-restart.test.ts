@@ -134,7 +134,10 @@ describe.each(sqlAdaptersUnderTest())('retiring backups at a fiduciary (%s)', (a
 
   it('retires on the node\'s signed request: body unpinned, manifest kept, restore says RETIRED, the chain still lists', async () => {
     const [oldest, middle, newest] = backups;
-    const bodyOf = async (backup: CreatedBackup): Promise<CID[]> => [backup.manifest.envelope, ...((await readEnvelope(store, backup.manifest.envelope)).body as { blocks: CID[] }).blocks];
+    const bodyOf = async (backup: CreatedBackup): Promise<CID[]> => {
+      const { body } = await readEnvelope(store, backup.manifest.envelope);
+      return [backup.manifest.envelope, ...('blocks' in body ? body.blocks : [])];
+    };
     const oldestBody = await bodyOf(oldest!);
     const signer = identitySigner(node.identity, node.keyStore);
     const outcome = await retireBackups({ messenger: await fresh(node), signer, requests: new Map([[fiduciary.id, [oldest!.cid]]]), timeoutMs: 30_000 });
