@@ -126,10 +126,12 @@ export function renderConfig(choices: ConfigChoices): string {
     '#   # confirmations: 2  # fiduciaries that must have pinned a backup (default: threshold)',
     '#   # onStart: false    # also back up right after start',
     '#   # timeout: 10m      # how long a run waits for the confirmations',
+    '#   # keep: 7           # backups kept at the fiduciaries; older ones are retired after a confirmed one',
     '',
     '# Serve as a backup fiduciary for other nodes: pin their deposits, release shares to their owners.',
     '# backupFiduciary:',
     '#   releaseLimit: { releases: 3, window: 24h }  # per backed-up node, counted across restarts',
+    '#   # maxBytesPerNode: 10737418240  # refuse a node\'s deposits beyond this many bytes kept',
   );
   return `${lines.join('\n')}\n`;
 }

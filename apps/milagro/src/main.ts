@@ -7,7 +7,7 @@
  *   milagro identity show|rotate [--config config.yaml]          the node's identity; rotate its keys
  *   milagro realm create|join|status ...                          the D-TA ceremony
  *   milagro dev up|down [--dir .milagro-dev]                     a local development cluster
- *   milagro backup create|list|verify|restore|fiduciary ...       backups sealed to fiduciaries
+ *   milagro backup create|list|prune|verify|restore|fiduciary ... backups sealed to fiduciaries
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. Every command takes `--json`.
  */
@@ -52,7 +52,7 @@ commands:
           starts a local deployment (three D-TAs, an MFA node, a custody node, the demo page) and writes its URLs to
           <dir>/dev-cluster.json; the processes keep running (with --foreground: until Ctrl-C)
   dev down [--dir .milagro-dev]        stops the deployment recorded in <dir>/dev-cluster.json
-  backup init-recovery|create|list|verify|restore|fiduciary ...
+  backup init-recovery|create|list|prune|verify|restore|fiduciary ...
           backups sealed k-of-n to fiduciary nodes, and restores from them (\`milagro backup --help\`)
 
 every command: --json (machine-readable output), --help; --config defaults to $MILAGRO_CONFIG, else config.yaml
@@ -329,7 +329,7 @@ async function run(argv: readonly string[]): Promise<Outcome | undefined> {
       return identity(rest);
     case 'realm':
       return realm(rest);
-    case 'backup': return (await import('./backup.js')).backup(rest); // milagro backup create|list|verify|restore|fiduciary (issue 11)
+    case 'backup': return (await import('./backup.js')).backup(rest); // milagro backup create|list|prune|verify|restore|fiduciary (issue 11)
     case 'dev':
       return dev(rest);
     case undefined:

@@ -6,8 +6,8 @@
  * - Restarted (every hour, so it then stays still), its next backup retires what the failed runs
  *   deposited at the other fiduciary too; `backup prune` beside the running node is refused, and by
  *   hand afterwards finds nothing left to retire.
- * - Read from the fiduciaries' own IPFS repositories (stopped): only the last two bodies are pinned;
- *   every manifest still is (the chain stays walkable).
+ * - Read from the fiduciaries' own IPFS repositories (stopped): only the last two bodies are pinned
+ *   and held (retired ones are deleted); every manifest still is (the chain stays walkable).
  * - The newest restores (drill); a retired one fails as RETIRED; `backup list` marks them.
  * - Another node's prune naming this node's backups is refused by the fiduciaries (and they say so).
  */
@@ -132,11 +132,13 @@ it('keeps the last two backups at the fiduciaries, retires the rest only behind 
       for (const manifest of failedDeposits) if (f.name === 'f1' && (await ipfs.store.has(manifest))) fetched.push(manifest);
       for (const manifest of [...chain, ...fetched]) {
         const { envelope } = await ipfs.store.getDag<{ envelope: { toString(): string } }>(manifest, { timeoutMs: 10_000 });
-        expect({ fiduciary: f.name, manifest, pinned: await ipfs.store.isPinned(manifest), body: await ipfs.store.isPinned(envelope.toString()) }).toEqual({
+        // Retired bodies are not only unpinned but deleted (ContentStore.remove): the disk space is back.
+        expect({ fiduciary: f.name, manifest, pinned: await ipfs.store.isPinned(manifest), body: await ipfs.store.isPinned(envelope.toString()), held: await ipfs.store.has(envelope.toString()) }).toEqual({
           fiduciary: f.name,
           manifest,
           pinned: true,
           body: kept.includes(manifest),
+          held: kept.includes(manifest),
         });
       }
     } finally {

@@ -53,4 +53,11 @@ export interface ContentStore {
   unpin(cid: CID | string, options?: CallOptions): Promise<void>;
   /** True when the block is pinned (directly or recursively as a root). */
   isPinned(cid: CID | string, options?: CallOptions): Promise<boolean>;
+  /**
+   * Deletes the block from the local store, freeing its space at once instead of at the next garbage
+   * collection. A block that is pinned (by anything) or not held is left alone: resolves `false`.
+   * Never goes to the network. Callers delete only what nothing else needs (e.g. a retired backup's
+   * body blocks, @milagro/backup).
+   */
+  remove(cid: CID | string, options?: CallOptions): Promise<boolean>;
 }

@@ -118,7 +118,7 @@ export async function createEmbeddedNode(options: EmbeddedNodeOptions): Promise<
   // Dial in the background: start-up must not wait for peers that may be down.
   for (const peer of peers) void libp2p.dial(peer.address).catch(() => undefined);
 
-  return new EmbeddedNode(helia, maxBlockBytes, closeStores, peers);
+  return new EmbeddedNode(helia, maxBlockBytes, closeStores, peers, blockstore);
 }
 
 async function loadOrCreatePeerKey(dataDir: string): Promise<PrivateKey> {
@@ -175,11 +175,11 @@ class EmbeddedNode implements IpfsNode {
   readonly #redial: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
-  constructor(helia: EmbeddedHelia, maxBlockBytes: number, closeStores: () => Promise<void>, peers: ReadonlyArray<{ address: Multiaddr; peerId: PeerId }>) {
+  constructor(helia: EmbeddedHelia, maxBlockBytes: number, closeStores: () => Promise<void>, peers: ReadonlyArray<{ address: Multiaddr; peerId: PeerId }>, blockstore: FsBlockstore) {
     this.helia = helia;
     this.#closeStores = closeStores;
     this.peerId = helia.libp2p.peerId.toString();
-    this.store = new HeliaContentStore(helia, maxBlockBytes);
+    this.store = new HeliaContentStore(helia, maxBlockBytes, blockstore);
     this.pubsub = new GossipPubSub(helia.libp2p.services);
     // Keep the consortium connected for as long as the node runs, however long a peer was away.
     if (peers.length > 0) {

@@ -7,13 +7,24 @@ import { IpfsError } from './errors.js';
 import type { CallOptions, ContentStore, GetOptions, PinOptions, PutOptions } from './content-store.js';
 
 /** {@link ContentStore} over a Helia node: local blockstore first, then Bitswap from connected peers. */
+/** What {@link HeliaContentStore.remove} needs of the blockstore under Helia. */
+export interface LocalBlockDeleter {
+  delete(cid: CID, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
 export class HeliaContentStore implements ContentStore {
   readonly #helia: Helia;
   readonly #maxBlockBytes: number;
+  readonly #local: LocalBlockDeleter | undefined;
 
-  constructor(helia: Helia, maxBlockBytes: number) {
+  /**
+   * `local` is the blockstore under Helia, for {@link remove}: Helia's own `blockstore.delete` also
+   * cancels re-providing through the content routers, which a node without routers (ours) refuses.
+   */
+  constructor(helia: Helia, maxBlockBytes: number, local?: LocalBlockDeleter) {
     this.#helia = helia;
     this.#maxBlockBytes = maxBlockBytes;
+    this.#local = local;
   }
 
   put(bytes: Uint8Array, options?: PutOptions): Promise<CID> {
@@ -61,6 +72,16 @@ export class HeliaContentStore implements ContentStore {
       for await (const _ of this.#helia.pins.rm(parsed, { signal })) {
         // Draining the generator is what unpins each block.
       }
+    });
+  }
+
+  async remove(cid: CID | string, options?: CallOptions): Promise<boolean> {
+    const parsed = parseCid(cid);
+    return withDeadline('remove', options, async (signal) => {
+      if (!(await this.#helia.blockstore.has(parsed, { signal })) || (await this.#helia.pins.isPinned(parsed, { signal }))) return false;
+      if (this.#local === undefined) throw new IpfsError('UNSUPPORTED', 'remove: this store has no local blockstore to delete from');
+      await this.#local.delete(parsed, { signal });
+      return true;
     });
   }
 

@@ -145,6 +145,18 @@ class KuboContentStore implements ContentStore {
     });
   }
 
+  async remove(cid: CID | string, options?: CallOptions): Promise<boolean> {
+    const parsed = parseCid(cid);
+    return withDeadline('remove', options, async (signal) => {
+      if (!(await this.has(parsed, { signal })) || (await this.isPinned(parsed, { signal }))) return false;
+      // Kubo refuses to remove a pinned block itself (an error in the result), so a pin taken meanwhile still wins.
+      for await (const result of this.#client.block.rm(parsed, { signal })) {
+        if (result.error !== undefined) return false;
+      }
+      return true;
+    });
+  }
+
   async pin(cid: CID | string, options?: PinOptions): Promise<void> {
     const parsed = parseCid(cid);
     const recursive = options?.recursive !== false;

@@ -121,6 +121,23 @@ describe.each(backends)('ContentStore and PubSub contract: $name', (backend) => 
     expect(await store.isPinned(pinnedOnPut)).toBe(true);
   });
 
+  it('removes an unpinned block at once; leaves a pinned one and answers false for one not held', async () => {
+    const kept = await store.put(new TextEncoder().encode(`pinned ${Math.random()}`), { pin: true });
+    const loose = await store.put(new TextEncoder().encode(`loose ${Math.random()}`));
+    expect(await store.remove(kept)).toBe(false);
+    expect(await store.has(kept)).toBe(true);
+    expect(await store.remove(loose)).toBe(true);
+    expect(await store.has(loose)).toBe(false);
+    expect(await store.remove(loose)).toBe(false);
+    expect(await store.remove(await absentCid())).toBe(false);
+    // A block pinned as part of a DAG counts as pinned too.
+    const child = await store.put(new TextEncoder().encode(`child ${Math.random()}`));
+    const root = await store.putDag({ child }, { pin: true });
+    expect(await store.remove(child)).toBe(false);
+    await store.unpin(root);
+    expect(await store.remove(child)).toBe(true);
+  });
+
   it('pins a block alone when asked (recursive: false), without walking or fetching what it links to', async () => {
     const missing = await absentCid();
     // A chain link to a block nobody has: a recursive pin would have to fetch it.
