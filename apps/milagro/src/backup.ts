@@ -34,7 +34,7 @@ import {
 } from '@milagro/backup';
 import { FileKeyStore } from '@milagro/keystore';
 import { FileJournal } from '@milagro/messaging';
-import { backupGaps, bootstrapNode, createNodeApi, readSecret, serveRoles } from '@milagro/node';
+import { backupGaps, bootstrapNode, createNodeApi, dataDirHolder, readSecret, serveRoles } from '@milagro/node';
 import { identityRecipientKey, identitySigner, isPkiError, loadIdentity, PkiError, type OwnedIdentity } from '@milagro/pki';
 import { CID } from 'multiformats/cid';
 import { pino } from 'pino';
@@ -144,6 +144,8 @@ async function initRecovery(config: MilagroConfig, force: boolean): Promise<Back
 
 /** True when `milagro start` runs on this data dir: its run file names a live process (a crash may leave a stale one). */
 async function nodeIsRunning(config: MilagroConfig): Promise<boolean> {
+  // The data dir's lock: any process that has the node open (starting, running, a single-role server).
+  if ((await dataDirHolder(config.dataDir)) !== undefined) return true;
   let pid: unknown;
   try {
     ({ pid } = JSON.parse(await readFile(join(config.dataDir, 'milagro.run.json'), 'utf8')) as { pid?: unknown });
@@ -359,6 +361,9 @@ async function restoreInto(config: MilagroConfig, values: Values, drill: boolean
   if (manifest === undefined) throw new UsageError(drill ? 'this node has no backup yet (no backup/head.json); pass --manifest <cid>' : 'backup restore needs --manifest <cid>');
   const secret = recoverySecret(values);
   const timeoutMs = (wholeNumber(values.timeout, 'timeout') ?? 600) * 1000;
+  if (!drill && (await nodeIsRunning(config))) {
+    throw new UsageError(`a process has ${config.dataDir} open (the node is running): stop it before \`backup restore\`, or drill with \`backup verify\`, which leaves the data dir alone`);
+  }
   return withNetwork(config, timeoutMs, async (network) => {
     const started = performance.now();
     progress(`asking the fiduciaries of ${manifest.toString()} for their shares`);

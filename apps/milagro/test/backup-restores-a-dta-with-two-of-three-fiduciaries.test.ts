@@ -1,7 +1,8 @@
 /**
  * Issue 11 with real processes: a D-TA (with a realm) is backed up by `milagro backup create` to three
  * fiduciaries (`milagro backup fiduciary`, 2 of 3). A restore drill (`backup verify`) runs while the
- * D-TA is live and changes nothing of it; a wrong recovery secret and a tampered manifest are refused;
+ * D-TA is live and changes nothing of it, and a restore over it is refused; a wrong recovery secret
+ * and a tampered manifest are refused;
  * then, with one fiduciary offline, the D-TA's data dir is destroyed and `backup restore` brings back
  * the same identity, key store, database and realm.
  */
@@ -129,6 +130,10 @@ it('backs up a D-TA, drills, refuses a wrong secret and a tampered manifest, and
   expect(nodeState(dataDir)).toEqual(live);
   expect(readdirSync(join(root, 'dta')).sort()).toEqual(siblings);
   expect((await nodeInfo(dta.url)).identity).toBe(identity);
+  // A restore over the running node's data dir is refused before anything is fetched or touched.
+  const overLive = await backupCommand(['restore', '--config', dtaConfig, '--manifest', manifest, '--replace'], { MILAGRO_RECOVERY_SECRET: secret });
+  expect({ code: overLive.code, out: overLive.out }).toMatchObject({ code: 2, out: { ok: false, error: { message: expect.stringContaining('stop it before `backup restore`') } } });
+  expect(nodeState(dataDir)).toEqual(live);
   await dta.stop();
 
   // A wrong recovery secret: every fiduciary refuses; nothing is released.

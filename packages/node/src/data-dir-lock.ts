@@ -72,6 +72,18 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   };
 }
 
+/**
+ * Who has `dataDir` open, if a live process does (`pid`, `host`, `since`): for commands that must not
+ * run beside a node (a restore, an offline backup) and want to say so before they start.
+ */
+export async function dataDirHolder(dataDir: string): Promise<{ readonly pid: number; readonly host: string; readonly since: string } | undefined> {
+  const path = join(dataDir, LOCK_FILE);
+  const held = await holder(path);
+  if (held === undefined || (heldHere.get(path) !== held.record.token && isStale(held.record, held.touchedAt))) return undefined;
+  const { pid, host, since } = held.record;
+  return { pid, host, since };
+}
+
 async function create(path: string, record: LockRecord): Promise<boolean> {
   let file;
   try {

@@ -31,6 +31,7 @@ export { configFileOf, durationSchema, loadConfig, nodeConfigShape, parseConfig,
 export { bootstrapNode, type BootstrapNodeOptions, type NodeInfrastructure } from './bootstrap.js';
 export { createCurveBackend } from './curve-backend.js';
 export { onShutdownSignals } from './shutdown-signals.js';
+export { dataDirHolder } from './data-dir-lock.js';
 export { serveRoles, type ServeRolesOptions } from './serve-roles.js';
 /** A new private-network key (Kubo's swarm.key format) for `ipfs.swarmKey`. */
 export { generateSwarmKey } from '@milagro/ipfs';

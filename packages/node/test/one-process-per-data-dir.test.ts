@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isNodeError } from '../src/index.js';
-import { LOCK_FILE, lockDataDir, STALE_AFTER_MS } from '../src/data-dir-lock.js';
+import { dataDirHolder, LOCK_FILE, lockDataDir, STALE_AFTER_MS } from '../src/data-dir-lock.js';
 
 let dir: string;
 beforeEach(() => {
@@ -68,10 +68,15 @@ it('takes over a lock whose pid is dead, and one that was not touched for the st
 });
 
 it('refuses a fresh lock of another host and takes over one it stopped touching', async () => {
+  expect(await dataDirHolder(dir)).toBeUndefined();
   writeLock({ pid: 4242, host: 'another-host' });
+  expect(await dataDirHolder(dir)).toEqual({ pid: 4242, host: 'another-host', since: '2026-11-27T00:00:00.000Z' });
   expect(await refusal()).toContain('in use by process 4242 on another-host');
   writeLock({ pid: 4242, host: 'another-host' }, STALE_AFTER_MS + 5_000);
-  await (await lockDataDir(dir)).release();
+  expect(await dataDirHolder(dir)).toBeUndefined();
+  const lock = await lockDataDir(dir);
+  expect(await dataDirHolder(dir)).toMatchObject({ pid: process.pid, host: hostname() });
+  await lock.release();
 });
 
 it('treats a half-written lock as held for a moment, then takes it over', async () => {
