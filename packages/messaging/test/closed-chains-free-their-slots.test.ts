@@ -13,83 +13,21 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { bytesToUtf8, utf8ToBytes } from '@milagro/crypto';
 import { encodeEnvelope, sealEnvelope } from '@milagro/envelope';
 import { createEmbeddedNode, generateSwarmKey, type IpfsNode } from '@milagro/ipfs';
-import { MemoryKeyStore } from '@milagro/keystore';
-import { createIdentity, identitySigner, IdentityResolver, type OwnedIdentity } from '@milagro/pki';
+import { identitySigner, IdentityResolver } from '@milagro/pki';
 import type { CID } from 'multiformats/cid';
 import { encodeChainClose } from '../src/chain-close.js';
-import { CHAIN_CLOSE_TYPE, FileJournal, MemoryJournal, Messenger, messagingTopic, type DeliveredMessage, type MessagingJournal, type MessengerOptions, type Rejection } from '../src/index.js';
+import { CHAIN_CLOSE_TYPE, FileJournal, MemoryJournal, messagingTopic, type Rejection } from '../src/index.js';
 import { encodeFrame } from '../src/wire.js';
+import { copyOf, messengerFixture, type TestIdentity } from './support/messenger-fixture.js';
 
 jest.setTimeout(600_000);
 
-interface Identity {
-  readonly keyStore: MemoryKeyStore;
-  readonly identity: OwnedIdentity;
-}
+type Identity = TestIdentity;
 
 let dirs: string[] = [];
 let nodes: IpfsNode[] = [];
 let receiverNode: IpfsNode;
-const running: Messenger[] = [];
-
-async function identity(node: IpfsNode, name: string): Promise<Identity> {
-  const keyStore = new MemoryKeyStore();
-  return { keyStore, identity: await createIdentity({ keyStore, store: node.store, labelPrefix: name }) };
-}
-
-async function start(who: Identity, node: IpfsNode, journal: MessagingJournal, rejections: Rejection[], options: Partial<MessengerOptions> = {}): Promise<Messenger> {
-  const messenger = await Messenger.start({
-    identity: who.identity,
-    keyStore: who.keyStore,
-    store: node.store,
-    pubsub: node.pubsub,
-    resolver: new IdentityResolver({ store: node.store }),
-    journal,
-    retryInitialMs: 100,
-    retryMaxMs: 1_000,
-    fetchTimeoutMs: 60_000,
-    onRejected: (rejection) => rejections.push(rejection),
-    ...options,
-  });
-  running.push(messenger);
-  return messenger;
-}
-
-async function stop(messenger: Messenger, options: Parameters<Messenger['close']>[0] = {}): Promise<void> {
-  running.splice(running.indexOf(messenger), 1);
-  await messenger.close(options);
-}
-
-async function read(messenger: Messenger, count: number, after: number): Promise<DeliveredMessage[]> {
-  const out: DeliveredMessage[] = [];
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 240_000);
-  for await (const message of messenger.messages({ after, signal: controller.signal })) {
-    out.push(message);
-    if (out.length === count) break;
-  }
-  clearTimeout(timer);
-  if (out.length < count) throw new Error(`only ${out.length} of ${count} messages arrived`);
-  return out;
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 240_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function copyOf(journal: MemoryJournal): Promise<MemoryJournal> {
-  const copy = new MemoryJournal();
-  await copy.append(await journal.load());
-  return copy;
-}
-
-function sendMany(messenger: Messenger, to: string, name: string, count: number, from = 1) {
-  return Promise.all(Array.from({ length: count }, (_, i) => messenger.send(to, { type: 'test/close', body: utf8ToBytes(`${name} ${from + i}`) })));
-}
+const { running, identity, start, stop, read, until, sendMany } = messengerFixture({ messageType: 'test/close', waitMs: 240_000 });
 
 /**
  * Announces `envelope` (bytes inline) on `to`'s topic as from `from`, as anyone on the topic can, every

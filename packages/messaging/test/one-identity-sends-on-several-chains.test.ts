@@ -12,85 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToUtf8, utf8ToBytes } from '@milagro/crypto';
 import { createEmbeddedNode, generateSwarmKey, type IpfsNode } from '@milagro/ipfs';
-import { MemoryKeyStore } from '@milagro/keystore';
-import { createIdentity, IdentityResolver, type OwnedIdentity } from '@milagro/pki';
-import { FileJournal, MemoryJournal, Messenger, type DeliveredMessage, type MessagingJournal, type MessengerOptions, type Rejection } from '../src/index.js';
+import { FileJournal, MemoryJournal, type Rejection } from '../src/index.js';
+import { copyOf, messengerFixture, type TestIdentity } from './support/messenger-fixture.js';
 
 jest.setTimeout(180_000);
 
-/** One identity: its keys and documents (created on the first replica's node). */
-interface Identity {
-  readonly keyStore: MemoryKeyStore;
-  readonly identity: OwnedIdentity;
-}
+type Identity = TestIdentity;
 
 let dirs: string[] = [];
 /** The receiver's node, then the two replicas' nodes. */
 let nodes: IpfsNode[] = [];
 let receiverNode: IpfsNode;
-const running: Messenger[] = [];
-
-async function identity(node: IpfsNode, name: string): Promise<Identity> {
-  const keyStore = new MemoryKeyStore();
-  return { keyStore, identity: await createIdentity({ keyStore, store: node.store, labelPrefix: name }) };
-}
-
-async function start(who: Identity, node: IpfsNode, journal: MessagingJournal, rejections: Rejection[], options: Partial<MessengerOptions> = {}): Promise<Messenger> {
-  const messenger = await Messenger.start({
-    identity: who.identity,
-    keyStore: who.keyStore,
-    store: node.store,
-    pubsub: node.pubsub,
-    resolver: new IdentityResolver({ store: node.store }),
-    journal,
-    retryInitialMs: 100,
-    retryMaxMs: 1_000,
-    // Generous, as in messages-between-helia-nodes.test.ts: no test here waits for it to fire.
-    fetchTimeoutMs: 60_000,
-    onRejected: (rejection) => rejections.push(rejection),
-    ...options,
-  });
-  running.push(messenger);
-  return messenger;
-}
-
-async function stop(messenger: Messenger): Promise<void> {
-  running.splice(running.indexOf(messenger), 1);
-  await messenger.close();
-}
-
-/** Reads `count` messages from the inbox after `after`. */
-async function read(messenger: Messenger, count: number, after: number): Promise<DeliveredMessage[]> {
-  const out: DeliveredMessage[] = [];
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 120_000);
-  for await (const message of messenger.messages({ after, signal: controller.signal })) {
-    out.push(message);
-    if (out.length === count) break;
-  }
-  clearTimeout(timer);
-  if (out.length < count) throw new Error(`only ${out.length} of ${count} messages arrived`);
-  return out;
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** A copy of a memory journal's records (a backup of it, or a data dir copied while it ran). */
-async function copyOf(journal: MemoryJournal): Promise<MemoryJournal> {
-  const copy = new MemoryJournal();
-  await copy.append(await journal.load());
-  return copy;
-}
-
-function sendMany(messenger: Messenger, to: string, name: string, count: number) {
-  return Promise.all(Array.from({ length: count }, (_, i) => messenger.send(to, { type: 'test/replica', body: utf8ToBytes(`${name} ${i + 1}`) })));
-}
+const { running, identity, start, stop, read, until, sendMany } = messengerFixture({ messageType: 'test/replica', waitMs: 120_000 });
 
 beforeAll(async () => {
   dirs = await Promise.all([0, 1, 2, 3].map(() => mkdtemp(join(tmpdir(), 'milagro-chains-'))));
