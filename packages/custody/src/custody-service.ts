@@ -172,7 +172,7 @@ interface KeyRun {
   readonly dkg: KeyGeneration;
   phase: 1 | 2 | 'confirm' | 'done';
   readonly confirmations: Map<number, { transcript: Uint8Array | null; accused: number | null; reason: string | null }>;
-  /** DKG: the envelope CIDs of each sender's round-1 and round-2 messages (evidence, if it cheats). */
+  /** The envelope CIDs of each sender's round-1 and round-2 messages (evidence, if it cheats; DKG, refresh, resharing). */
   readonly received: Map<number, { commit?: string; share?: string }>;
   outcome?: { key: VaultKey; signingShare?: Uint8Array };
   timer?: ReturnType<typeof setTimeout>;
@@ -663,7 +663,7 @@ export class CustodyService {
     const sender = run.participants.indexOf(message.from) + 1;
     if (sender === 0 || sender === run.index) throw new CustodyError('NOT_AUTHORISED', 'the sender is not another participant of the run');
     if (run.phase === 'done') return;
-    if (kind !== 'reshare' && message.cid !== undefined && (message.type === types.commit || message.type === types.share)) {
+    if (message.cid !== undefined && (message.type === types.commit || message.type === types.share)) {
       const cids = run.received.get(sender) ?? {};
       const slot = message.type === types.commit ? 'commit' : 'share';
       if (cids[slot] === undefined) run.received.set(sender, { ...cids, [slot]: message.cid });
@@ -687,7 +687,7 @@ export class CustodyService {
         if (!run.confirmations.has(sender)) run.confirmations.set(sender, confirmation);
         // A blame or a failed run elsewhere ends the run here too, whatever round it is in.
         if (confirmation.accused !== null) {
-          if (m['evidence'] !== undefined && kind !== 'reshare') return this.#judge(run, sender, confirmation.accused, m['evidence']);
+          if (m['evidence'] !== undefined) return this.#judge(run, sender, confirmation.accused, m['evidence']);
           return this.#failRun(run, `operator ${confirmation.accused} was blamed by operator ${sender}: ${confirmation.reason ?? 'no reason given'}`, undefined, false);
         }
         if (transcript === null) return this.#failRun(run, `operator ${sender} failed its run: ${confirmation.reason ?? 'no reason given'}`, undefined, false);
@@ -695,7 +695,7 @@ export class CustodyService {
     } catch (error) {
       if (error instanceof BlameError) {
         // A bad private share or round-1 package is provable: the accused's own envelopes, revealed, show it to everyone.
-        const provable = kind !== 'reshare' && error.blame.operator === sender && (message.type === types.share || message.type === types.commit);
+        const provable = error.blame.operator === sender && (message.type === types.share || message.type === types.commit);
         const evidence = provable ? await this.#evidence(run, sender, message.type === types.share) : undefined;
         return this.#failRun(run, error.blame.reason, error.blame, true, evidence);
       }
@@ -737,13 +737,14 @@ export class CustodyService {
         // Not a verdict: the PKI did not answer. The accusation stands as the accuser's word.
         return this.#failRun(run, `operator ${accused} was blamed by operator ${accuser} (its evidence could not be checked: ${errorMessage(error)})`, undefined, false, undefined, 'unchecked');
       }
-      const ownCommitment = accused === run.index ? run.dkg.commitment.commitment : run.dkg.commitmentOf?.(accused);
+      // (A resharing's receiver-only operator sent no commitments: nothing of its own to compare.)
+      const ownCommitment = accused === run.index && run.dkg.commitment.commitment.length > 0 ? run.dkg.commitment.commitment : run.dkg.commitmentOf?.(accused);
       verdict = await checkBlameEvidence({
         evidence,
         session: run.id,
         accuser: { id: accuserId, index: accuser },
         accused: { id: accusedId, index: accused, signingKey },
-        rules: run.kind === 'dkg' ? dkgEvidenceRules(run.participants.length, run.vault.threshold) : refreshEvidenceRules(run.vault.threshold),
+        rules: run.kind === 'dkg' ? dkgEvidenceRules(run.participants.length, run.vault.threshold) : run.kind === 'refresh' ? refreshEvidenceRules(run.vault.threshold) : (run.dkg as ReshareRun).evidenceRules(),
         ...(ownCommitment === undefined ? {} : { ownCommitment }),
       });
     } catch (error) {

@@ -58,6 +58,7 @@ export {
   type BlameEvidence,
   type EvidenceVerdict,
 } from './blame-evidence.js';
+export { reshareEvidenceRules } from './reshare-run.js';
 
 // The operator node and its HTTP routes.
 export { CustodyNode, isCustodyMessageType, type CustodyNodeOptions } from './custody-node.js';

@@ -15,6 +15,8 @@
 import { sha256 } from '@milagro/crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import * as dagCbor from '@ipld/dag-cbor';
+import type { EvidenceRules } from './blame-evidence.js';
+import { CUSTODY_MESSAGE_TYPES } from './custody-protocol.js';
 import { BlameError, operatorIdentifier, type VaultKey } from './frost-dkg.js';
 
 const Point = secp256k1.Point;
@@ -50,6 +52,54 @@ function evaluate(commitments: readonly P[], x: bigint): P {
   return result;
 }
 
+/**
+ * A resharing's checks, for blame with evidence (ADR 0022): a dealer's round-1 message commits to
+ * t' coefficients, is from an old operator, and its constant term is λ_i times its old verifying
+ * share; a share sent to a new operator is its dealer's polynomial at that operator's new index.
+ * Indices are run indices (old operators first, then the new ones that were not old).
+ */
+export function reshareEvidenceRules(previous: ResharePrevious, next: { readonly operators: readonly string[]; readonly threshold: number }): EvidenceRules {
+  const participants = [...previous.operators, ...next.operators.filter((o) => !previous.operators.includes(o))];
+  const set = previous.operators.map((_, i) => BigInt(i + 1));
+  const points = (commitment: readonly Uint8Array[]): P[] | undefined => {
+    try {
+      return commitment.map((c) => Point.fromBytes(c));
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    commitType: CUSTODY_MESSAGE_TYPES.reshareCommit,
+    shareType: CUSTODY_MESSAGE_TYPES.reshareShare,
+    commitments: next.threshold,
+    commitValid: (sender, commitment) => {
+      if (sender < 1 || sender > previous.operators.length) return false;
+      const parsed = points(commitment);
+      const verifying = previous.key.publicPackage.verifyingShares[operatorIdentifier(sender)];
+      if (verifying === undefined || parsed === undefined) return false;
+      try {
+        return (parsed[0] as P).equals(Point.fromBytes(verifying).multiply(lagrangeAtZero(BigInt(sender), set)));
+      } catch {
+        return false;
+      }
+    },
+    shareMatches: (recipient, commitment, share) => {
+      const me = next.operators.indexOf(participants[recipient - 1] ?? '') + 1;
+      const parsed = points(commitment);
+      if (me === 0 || parsed === undefined) return false;
+      try {
+        const value = Fn.fromBytes(share);
+        return (value === 0n ? Point.ZERO : Point.BASE.multiply(value)).equals(evaluate(parsed, BigInt(me)));
+      } catch {
+        return false;
+      }
+    },
+    // A constant term other than its share, commitments that are not points, or commitments from an operator that is not old.
+    badCommit: 'resharing commitments that do not deal its share of the key',
+    badShare: 'a resharing share that does not match its commitments',
+  };
+}
+
 export class ReshareRun {
   readonly participants: readonly string[];
   readonly #self: string;
@@ -81,6 +131,17 @@ export class ReshareRun {
   /** This operator's commitments (empty when it only receives: it sends none). */
   get commitment(): { commitment: readonly Uint8Array[] } {
     return this.#own;
+  }
+
+  /** The commitments received from dealer `sender` (run index), as sent: the evidence check compares revealed ones with them. */
+  commitmentOf(sender: number): readonly Uint8Array[] | undefined {
+    if (sender === this.#runIndex(this.#self)) return this.#own.commitment.length > 0 ? this.#own.commitment : undefined;
+    return this.#commitments.get(sender)?.map((p) => p.toBytes(true));
+  }
+
+  /** How a blame in this run is checked from revealed envelopes (blame-evidence.ts). */
+  evidenceRules(): EvidenceRules {
+    return reshareEvidenceRules(this.#previous, this.#next);
   }
 
   /** Dealers (old operators) whose commitments, or (as a new operator) whose shares, are missing: run indices. */
