@@ -111,6 +111,11 @@ export interface CustodyServiceOptions {
   readonly revealEnvelope?: EnvelopeRevealer;
   /** Deadline of each protocol round, in ms (default 60,000). */
   readonly roundTimeoutMs?: number;
+  /**
+   * A signing result this operator cannot check because the PKI does not answer is held and checked
+   * again after this many ms, doubling each time up to 5 minutes, for up to 10 tries (default 15,000).
+   */
+  readonly resultRetryMs?: number;
   readonly now?: () => number;
   readonly onNotice?: (notice: CustodyNotice) => void;
 }
@@ -140,6 +145,11 @@ export interface SpendOutcome extends SignResult {
 }
 
 export const DEFAULT_ROUND_TIMEOUT_MS = 60_000;
+const DEFAULT_RESULT_RETRY_MS = 15_000;
+const MAX_RESULT_RETRY_DELAY_MS = 5 * 60_000;
+const MAX_RESULT_RETRIES = 10;
+/** Results held for another check at once (each is one message; more are dropped with a notice, as before). */
+const MAX_HELD_RESULTS = 256;
 const MAX_BUFFERED_SESSIONS = 64;
 const MAX_BUFFERED_MESSAGES = 256;
 
@@ -189,6 +199,15 @@ interface KeyGeneration {
   clean(): void;
   /** DKG: the round-1 commitments received from `sender`. */
   commitmentOf?(sender: number): readonly Uint8Array[] | undefined;
+}
+
+/** A signing result held for another check (the PKI did not answer). */
+interface HeldResult {
+  readonly message: CustodyMessage;
+  attempt: number;
+  /** Set when a check of it found the PKI still not answering. */
+  unavailable: boolean;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 interface Coordination {
@@ -242,6 +261,9 @@ export class CustodyService {
   readonly #coordinations = new Map<string, Coordination>();
   readonly #participations = new Map<string, Participation>();
   readonly #buffered = new Map<string, CustodyMessage[]>();
+  /** Signing results that could not be checked (the PKI did not answer), by session and sender: checked again later. */
+  readonly #heldResults = new Map<string, HeldResult>();
+  readonly #resultRetryMs: number;
   readonly #listeners = new Set<() => void>();
   readonly #auditQueues = new Map<string, Promise<void>>();
   #queue: Promise<void> = Promise.resolve();
@@ -255,6 +277,8 @@ export class CustodyService {
     this.#roundTimeoutMs = options.roundTimeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS;
     if (!Number.isSafeInteger(this.#roundTimeoutMs) || this.#roundTimeoutMs < 1) throw new CustodyError('INVALID_REQUEST', 'roundTimeoutMs must be a positive integer');
     this.#now = options.now ?? Date.now;
+    this.#resultRetryMs = options.resultRetryMs ?? DEFAULT_RESULT_RETRY_MS;
+    if (!Number.isSafeInteger(this.#resultRetryMs) || this.#resultRetryMs < 1) throw new CustodyError('INVALID_REQUEST', 'resultRetryMs must be a positive integer');
   }
 
   /** Opens the service: runs left unfinished by a crash fail (their secrets were in memory only). */
@@ -1019,12 +1043,58 @@ export class CustodyService {
         planSpend(request.payload, vault.definition.policy, (vault.key as VaultKey).outputKey);
       } catch (error) {
         if (!isCustodyError(error)) throw error;
-        // Not a verdict: the PKI did not answer. Nothing is recorded (the notice says so); see the spec, §12.
-        if (error.code === 'DEPENDENCY_UNAVAILABLE') throw new CustodyError('DEPENDENCY_UNAVAILABLE', `the sign result cannot be checked now: ${error.message}`);
+        // Not a verdict: the PKI did not answer. Nothing is recorded yet: held and checked again later (spec §5, §12).
+        if (error.code === 'DEPENDENCY_UNAVAILABLE') {
+          const held = this.#holdResult(message);
+          throw new CustodyError('DEPENDENCY_UNAVAILABLE', `the sign result cannot be checked now: ${error.message}${held ? ' (held: it is checked again later)' : ''}`);
+        }
         refusal = `${error.code}: ${error.message}`;
       }
     }
     return this.#recordResult(vault, decoded.requestId, { messages }, m, message.from, refusal, fromCoordinator ? participation : undefined, decoded.payload);
+  }
+
+  /**
+   * Holds a signing result that could not be checked because the PKI did not answer, to check it
+   * again later (spec §12): false when it is not held (too many held already, or out of tries).
+   */
+  #holdResult(message: CustodyMessage): boolean {
+    const key = `${bytesToHex(sessionField(message.body))}/${message.from}`;
+    const held = this.#heldResults.get(key);
+    if (held !== undefined) {
+      // A retry (or a redelivery) that still cannot be checked: the retry schedules the next one.
+      held.unavailable = true;
+      return held.attempt + 1 < MAX_RESULT_RETRIES;
+    }
+    if (this.#closed || this.#heldResults.size >= MAX_HELD_RESULTS) return false;
+    const entry: HeldResult = { message, attempt: 0, unavailable: false };
+    this.#heldResults.set(key, entry);
+    this.#scheduleHeld(key, entry);
+    return true;
+  }
+
+  #scheduleHeld(key: string, entry: HeldResult): void {
+    const delay = Math.min(this.#resultRetryMs * 2 ** entry.attempt, MAX_RESULT_RETRY_DELAY_MS);
+    entry.timer = setTimeout(() => void this.#retryHeld(key, entry), delay);
+  }
+
+  async #retryHeld(key: string, entry: HeldResult): Promise<void> {
+    if (this.#closed || this.#heldResults.get(key) !== entry) return;
+    entry.unavailable = false;
+    await this.#serialised(() => this.#handle(entry.message)).catch(() => undefined);
+    if (this.#closed || this.#heldResults.get(key) !== entry) return;
+    if (!entry.unavailable) {
+      // Checked: recorded, or refused on a verdict (the notice says which).
+      this.#heldResults.delete(key);
+      return;
+    }
+    entry.attempt += 1;
+    if (entry.attempt >= MAX_RESULT_RETRIES) {
+      this.#heldResults.delete(key);
+      this.#notice({ kind: 'message-ignored', reason: `gave up checking a sign result after ${MAX_RESULT_RETRIES} tries: the PKI did not answer`, sessionId: key.split('/')[0] as string, peer: entry.message.from });
+      return;
+    }
+    this.#scheduleHeld(key, entry);
   }
 
   /** Records a checked result of another operator's coordination (see {@link #onSignResult}). */
@@ -1387,6 +1457,8 @@ export class CustodyService {
     this.#coordinations.clear();
     for (const p of this.#participations.values()) clearTimeout(p.timer);
     this.#participations.clear();
+    for (const held of this.#heldResults.values()) clearTimeout(held.timer);
+    this.#heldResults.clear();
     await this.auditSettled();
     this.#changed();
   }
