@@ -45,15 +45,15 @@ export interface BootstrapNodeOptions {
   readonly logger?: Pick<Logger, 'warn'>;
 }
 
-/** Logs the refusals an operator must act on, at most once a minute per sender and reason. */
-function rejectionLog(logger: Pick<Logger, 'warn'>): (rejection: Rejection) => void {
+/** Logs the refusals an operator must act on, at most once a minute per sender and reason (`now`: for tests). */
+export function rejectionLog(logger: Pick<Logger, 'warn'>, now: () => number = Date.now): (rejection: Rejection) => void {
   const last = new Map<string, number>();
   return (rejection) => {
     if (rejection.reason !== 'too-many-chains' && rejection.reason !== 'chain-closed') return;
     const key = `${rejection.reason} ${rejection.from ?? ''}`;
-    const now = Date.now();
-    if (now - (last.get(key) ?? -Infinity) < 60_000) return;
-    last.set(key, now);
+    const at = now();
+    if (at - (last.get(key) ?? -Infinity) < 60_000) return;
+    last.set(key, at);
     logger.warn({ event: 'messaging-refused', reason: rejection.reason, from: rejection.from, cid: rejection.cid }, rejection.detail);
   };
 }
