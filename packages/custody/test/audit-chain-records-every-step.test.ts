@@ -4,8 +4,6 @@
  * the chain read back from the head verifies, links every entry to the one before, and tells the
  * vault's story in order; it holds no key share.
  */
-import { identityRecipientKey } from '@milagro/pki';
-import { readAuditChain } from '../src/audit-chain.js';
 import { approveSpend, createSpendRequest, signVaultDefinition } from '../src/principal.js';
 import { CustodyNetwork } from './support/custody-network.js';
 
@@ -33,12 +31,7 @@ it('records the vault, the request with its approvals, the rounds and the result
 
   const status = await alpha.service.vault('audited');
   expect(status.auditHead).toBeDefined();
-  const entries = await readAuditChain({
-    get: (cid) => network.store.get(cid),
-    head: status.auditHead!,
-    operator: { id: alpha.id, publicKey: alpha.identity!.document.keys.sign },
-    recipient: await identityRecipientKey(alpha.identity!, alpha.identityKeys!),
-  });
+  const entries = await network.auditEntries(alpha, 'audited');
   const kinds = entries.map((e) => e.entry.kind).reverse();
   expect(kinds).toEqual(['vault-proposed', 'dkg-round', 'vault-active', 'spend-request', 'sign-round', 'spend-signed']);
   for (let i = 0; i < entries.length - 1; i++) expect(entries[i]!.prev).toBe(entries[i + 1]!.cid);
@@ -51,12 +44,7 @@ it('records the vault, the request with its approvals, the rounds and the result
   // The other operators keep their own chains of the same story.
   for (const name of ['beta', 'gamma']) {
     const o = network.operator(name);
-    const own = await readAuditChain({
-      get: (cid) => network.store.get(cid),
-      head: (await o.service.vault('audited')).auditHead!,
-      operator: { id: o.id, publicKey: o.identity!.document.keys.sign },
-      recipient: await identityRecipientKey(o.identity!, o.identityKeys!),
-    });
+    const own = await network.auditEntries(o, 'audited');
     expect(own.map((e) => e.entry.kind)).toContain('vault-active');
     expect(own.map((e) => e.entry.kind)).toContain('spend-request');
   }

@@ -11,8 +11,6 @@
  * A refresh (a zero-sharing) proves a bad refresh share the same way.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { identityRecipientKey } from '@milagro/pki';
-import { readAuditChain } from '../src/audit-chain.js';
 import { CUSTODY_MESSAGE_TYPES } from '../src/custody-protocol.js';
 import { signRefresh, signVaultDefinition, type CustodySigner } from '../src/principal.js';
 import { CustodyNetwork, type Operator } from './support/custody-network.js';
@@ -59,14 +57,7 @@ async function failedEverywhere(vaultId: string): Promise<Map<string, string>> {
 }
 
 async function vaultFailedEntry(operator: Operator, vaultId: string): Promise<Record<string, unknown>> {
-  await operator.service.auditSettled();
-  const entries = await readAuditChain({
-    get: (cid) => network.store.get(cid),
-    head: (await operator.service.vault(vaultId)).auditHead!,
-    operator: { id: operator.id, publicKey: operator.identity!.document.keys.sign },
-    recipient: await identityRecipientKey(operator.identity!, operator.identityKeys!),
-  });
-  return entries.find((e) => e.entry.kind === 'vault-failed')!.entry;
+  return (await network.auditEntries(operator, vaultId)).find((e) => e.entry.kind === 'vault-failed')!.entry;
 }
 
 it('a bad private share is proven: every operator names its sender from the evidence', async () => {

@@ -9,9 +9,7 @@
  * whose signatures do not verify, or that names another request, is ignored.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { identityRecipientKey } from '@milagro/pki';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { readAuditChain } from '../src/audit-chain.js';
 import { hexToBytes } from '@milagro/crypto';
 import { CUSTODY_MESSAGE_TYPES, sessionId } from '../src/custody-protocol.js';
 import type { CustodyMessage } from '../src/custody-service.js';
@@ -77,14 +75,8 @@ async function waitForState(operator: Operator, requestId: string, state: string
   throw new Error(`${operator.name} never recorded ${requestId} as ${state}`);
 }
 
-async function auditEntries(operator: Operator) {
-  await operator.service.auditSettled();
-  return readAuditChain({
-    get: (cid) => network.store.get(cid),
-    head: (await operator.service.vault(VAULT)).auditHead!,
-    operator: { id: operator.id, publicKey: operator.identity!.document.keys.sign },
-    recipient: await identityRecipientKey(operator.identity!, operator.identityKeys!),
-  });
+function auditEntries(operator: Operator) {
+  return network.auditEntries(operator, VAULT);
 }
 
 it('an operator that never saw the request records the signature the others made', async () => {

@@ -11,8 +11,6 @@
  * The vault stays on its current sharing either way.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { identityRecipientKey } from '@milagro/pki';
-import { readAuditChain } from '../src/audit-chain.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { CUSTODY_MESSAGE_TYPES } from '../src/custody-protocol.js';
 import { operatorIdentifier, type VaultKey } from '../src/frost-dkg.js';
@@ -76,14 +74,7 @@ async function reshareFailedEverywhere(vaultId: string): Promise<Map<string, str
 }
 
 async function reshareFailedEntry(operator: Operator, vaultId: string): Promise<Record<string, unknown>> {
-  await operator.service.auditSettled();
-  const entries = await readAuditChain({
-    get: (cid) => network.store.get(cid),
-    head: (await operator.service.vault(vaultId)).auditHead!,
-    operator: { id: operator.id, publicKey: operator.identity!.document.keys.sign },
-    recipient: await identityRecipientKey(operator.identity!, operator.identityKeys!),
-  });
-  return entries.find((e) => e.entry.kind === 'reshare-failed')!.entry;
+  return (await network.auditEntries(operator, vaultId)).find((e) => e.entry.kind === 'reshare-failed')!.entry;
 }
 
 it('a bad resharing share from a dealer to a new operator is proven: every operator names the dealer from the evidence', async () => {

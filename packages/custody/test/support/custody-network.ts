@@ -14,7 +14,7 @@ import { FileKeyStore, MemoryKeyStore, type KeyStore } from '@milagro/keystore';
 import { compositeSigner, encodeEnvelope, sealEnvelope } from '@milagro/envelope';
 import { createIdentity, identityRecipientKey, identitySigner, type OwnedIdentity } from '@milagro/pki';
 import { envelopeRevealer } from '../../src/blame-evidence.js';
-import { AuditChain } from '../../src/audit-chain.js';
+import { AuditChain, readAuditChain } from '../../src/audit-chain.js';
 import { sealEscrowShare } from '../../src/escrow.js';
 import { openSqliteDatabase, type SqlDatabase } from '@milagro/storage';
 import { CID } from 'multiformats/cid';
@@ -176,6 +176,17 @@ export class CustodyNetwork {
       ...options,
     });
     operator.stopped = false;
+  }
+
+  /** `operator`'s audit chain of `vaultId`, newest entry first, read and verified once its pending writes are in. */
+  async auditEntries(operator: Operator, vaultId: string): ReturnType<typeof readAuditChain> {
+    await operator.service.auditSettled();
+    return readAuditChain({
+      get: (cid) => this.store.get(cid),
+      head: (await operator.service.vault(vaultId)).auditHead!,
+      operator: { id: operator.id, publicKey: operator.identity!.document.keys.sign },
+      recipient: await identityRecipientKey(operator.identity!, operator.identityKeys!),
+    });
   }
 
   async stop(operator: Operator): Promise<void> {
