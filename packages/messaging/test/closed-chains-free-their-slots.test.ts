@@ -6,28 +6,26 @@
  * after the receiver restarts; a close signed by another identity closes nothing of the sender's; and
  * a replica retiring its chain neither loses nor repeats the messages of the replica that keeps sending.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { bytesToUtf8, utf8ToBytes } from '@milagro/crypto';
 import { encodeEnvelope, sealEnvelope } from '@milagro/envelope';
-import { createEmbeddedNode, generateSwarmKey, type IpfsNode } from '@milagro/ipfs';
+import type { IpfsNode } from '@milagro/ipfs';
 import { identitySigner, IdentityResolver } from '@milagro/pki';
 import type { CID } from 'multiformats/cid';
 import { encodeChainClose } from '../src/chain-close.js';
 import { CHAIN_CLOSE_TYPE, FileJournal, MemoryJournal, messagingTopic, type Rejection } from '../src/index.js';
 import { encodeFrame } from '../src/wire.js';
-import { copyOf, messengerFixture, type TestIdentity } from './support/messenger-fixture.js';
+import { copyOf, messengerFixture, useNodes, type TestIdentity } from './support/messenger-fixture.js';
 
 jest.setTimeout(600_000);
 
 type Identity = TestIdentity;
 
-let dirs: string[] = [];
 let nodes: IpfsNode[] = [];
 let receiverNode: IpfsNode;
-const { running, identity, start, stop, read, until, sendMany } = messengerFixture({ messageType: 'test/close', waitMs: 240_000 });
+const network = useNodes('milagro-close-', 240_000);
+const { identity, start, stop, read, until, sendMany } = messengerFixture({ messageType: 'test/close', waitMs: 240_000 });
 
 /**
  * Announces `envelope` (bytes inline) on `to`'s topic as from `from`, as anyone on the topic can, every
@@ -43,28 +41,9 @@ async function announceUntil(what: string, node: IpfsNode, from: Identity, to: s
   }
 }
 
-beforeAll(async () => {
-  dirs = await Promise.all([0, 1, 2, 3].map(() => mkdtemp(join(tmpdir(), 'milagro-close-'))));
-  const swarmKey = generateSwarmKey();
-  receiverNode = await createEmbeddedNode({ dataDir: dirs[0]!, swarmKey });
-  const peers = await receiverNode.multiaddrs();
-  const replicas = await Promise.all([1, 2].map((i) => createEmbeddedNode({ dataDir: dirs[i]!, swarmKey, peers })));
-  nodes = [receiverNode, ...replicas];
-  for (const replica of replicas) {
-    for (let tries = 0; !(await replica.connectedPeers()).includes(receiverNode.peerId); tries++) {
-      if (tries === 600) throw new Error('a replica node never connected to the receiver');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}, 240_000);
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((messenger) => messenger.close()));
-});
-
-afterAll(async () => {
-  await Promise.all(nodes.map((node) => node.stop()));
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
+beforeAll(() => {
+  nodes = network.nodes;
+  receiverNode = nodes[0]!;
 });
 
 async function setUp(name: string): Promise<{ receiver: Identity; sender: Identity; receiverId: string; senderId: string }> {
@@ -101,7 +80,7 @@ it('an identity set up afresh 70 times (a new journal each time, closeOtherChain
 it('a replayed envelope of a closed chain, and a copied journal continuing it, are refused, also after the receiver restarts', async () => {
   const { receiver, sender, receiverId } = await setUp('replay');
   const refused: Rejection[] = [];
-  const path = join(dirs[3]!, 'replay-receiver.journal');
+  const path = join(network.scratch, 'replay-receiver.journal');
   let inbox = await start(receiver, receiverNode, new FileJournal({ path }), refused);
   const journal = new MemoryJournal();
   const original = await start(sender, nodes[1]!, journal, []);

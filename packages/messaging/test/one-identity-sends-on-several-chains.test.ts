@@ -7,46 +7,25 @@
  * still a fork and refused; the number of chains per sender is capped; a receiver restarted in the
  * middle keeps every lane (and reads journals written before chains had names as one lane).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToUtf8, utf8ToBytes } from '@milagro/crypto';
-import { createEmbeddedNode, generateSwarmKey, type IpfsNode } from '@milagro/ipfs';
+import type { IpfsNode } from '@milagro/ipfs';
 import { FileJournal, MemoryJournal, type Rejection } from '../src/index.js';
-import { copyOf, messengerFixture, type TestIdentity } from './support/messenger-fixture.js';
+import { copyOf, messengerFixture, useNodes, type TestIdentity } from './support/messenger-fixture.js';
 
 jest.setTimeout(180_000);
 
 type Identity = TestIdentity;
 
-let dirs: string[] = [];
 /** The receiver's node, then the two replicas' nodes. */
 let nodes: IpfsNode[] = [];
 let receiverNode: IpfsNode;
-const { running, identity, start, stop, read, until, sendMany } = messengerFixture({ messageType: 'test/replica', waitMs: 120_000 });
+const network = useNodes('milagro-chains-', 120_000);
+const { identity, start, stop, read, until, sendMany } = messengerFixture({ messageType: 'test/replica', waitMs: 120_000 });
 
-beforeAll(async () => {
-  dirs = await Promise.all([0, 1, 2, 3].map(() => mkdtemp(join(tmpdir(), 'milagro-chains-'))));
-  const swarmKey = generateSwarmKey();
-  receiverNode = await createEmbeddedNode({ dataDir: dirs[0]!, swarmKey });
-  const peers = await receiverNode.multiaddrs();
-  const replicas = await Promise.all([1, 2].map((i) => createEmbeddedNode({ dataDir: dirs[i]!, swarmKey, peers })));
-  nodes = [receiverNode, ...replicas];
-  for (const replica of replicas) {
-    for (let tries = 0; !(await replica.connectedPeers()).includes(receiverNode.peerId); tries++) {
-      if (tries === 300) throw new Error('a replica node never connected to the receiver');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((messenger) => messenger.close()));
-});
-
-afterAll(async () => {
-  await Promise.all(nodes.map((node) => node.stop()));
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
+beforeAll(() => {
+  nodes = network.nodes;
+  receiverNode = nodes[0]!;
 });
 
 /** A receiver identity and a sending identity whose two replicas run on nodes[1] and nodes[2]. */
@@ -131,7 +110,7 @@ it(`a sender may have at most maxChainsPerSender chains: one more is refused as 
 it('a receiver restarted in the middle keeps every lane (journal replay), and reads a journal without chain names as one lane', async () => {
   const { receiver, sender, receiverId } = await setUp('restart');
   const refused: Rejection[] = [];
-  const path = join(dirs[3]!, 'receiver.journal');
+  const path = join(network.scratch, 'receiver.journal');
   let inbox = await start(receiver, receiverNode, new FileJournal({ path }), refused);
   const a = await start(sender, nodes[1]!, new MemoryJournal(), []);
   const b = await start(sender, nodes[2]!, new MemoryJournal(), []);

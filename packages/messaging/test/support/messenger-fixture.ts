@@ -2,10 +2,14 @@
  * In-process messengers for the chain tests (one-identity-sends-on-several-chains,
  * closed-chains-free-their-slots): identities with memory key stores, messengers with short retry
  * timers that record their refusals, and helpers that wait on conditions instead of sleeping.
- * `running` holds the started messengers for the test file's afterEach to close.
+ * `running` holds the started messengers, closed after each test; `useNodes` starts a receiver's
+ * Helia node and two more connected to it, for the whole file.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { utf8ToBytes } from '@milagro/crypto';
-import type { IpfsNode } from '@milagro/ipfs';
+import { createEmbeddedNode, generateSwarmKey, type IpfsNode } from '@milagro/ipfs';
 import { MemoryKeyStore } from '@milagro/keystore';
 import { createIdentity, IdentityResolver, type OwnedIdentity } from '@milagro/pki';
 import { MemoryJournal, Messenger, type DeliveredMessage, type MessagingJournal, type MessengerOptions, type Rejection } from '../../src/index.js';
@@ -76,7 +80,42 @@ export function messengerFixture(options: { readonly messageType: string; readon
     return Promise.all(Array.from({ length: count }, (_, i) => messenger.send(to, { type: messageType, body: utf8ToBytes(`${name} ${from + i}`) })));
   }
 
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((messenger) => messenger.close()));
+  });
+
   return { running, identity, start, stop, read, until, sendMany };
+}
+
+/**
+ * Registers the file's hooks for three embedded Helia nodes on one private network: `nodes[0]` the
+ * receiver's, `[1]` and `[2]` connected to it (e.g. two replicas of one sender), and a `scratch`
+ * directory (for journals). Filled in before the file's tests run; stopped and removed after them.
+ */
+export function useNodes(prefix: string, timeoutMs: number): { nodes: IpfsNode[]; scratch: string } {
+  let dirs: string[] = [];
+  const network = { nodes: [] as IpfsNode[], scratch: '' };
+  beforeAll(async () => {
+    dirs = await Promise.all([0, 1, 2, 3].map(() => mkdtemp(join(tmpdir(), prefix))));
+    network.scratch = dirs[3]!;
+    const swarmKey = generateSwarmKey();
+    const receiver = await createEmbeddedNode({ dataDir: dirs[0]!, swarmKey });
+    const peers = await receiver.multiaddrs();
+    const others = await Promise.all([1, 2].map((i) => createEmbeddedNode({ dataDir: dirs[i]!, swarmKey, peers })));
+    network.nodes.push(receiver, ...others);
+    const deadline = Date.now() + timeoutMs;
+    for (const other of others) {
+      while (!(await other.connectedPeers()).includes(receiver.peerId)) {
+        if (Date.now() > deadline) throw new Error('a node never connected to the receiver');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }, timeoutMs + 60_000);
+  afterAll(async () => {
+    await Promise.all(network.nodes.map((node) => node.stop()));
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
+  });
+  return network;
 }
 
 /** A copy of a memory journal's records (a backup of it, or a data dir copied while it ran). */
